@@ -1,0 +1,20 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod error;
+mod json;
+mod limits;
+mod metadata;
+mod patch;
+mod timestamp;
+mod twin;
+mod validate;
+
+pub use error::{Error, ErrorKind};
+pub use json::parse_json;
+pub use limits::{Limits, DEFAULT_MAX_INPUT_BYTES, MAX_NESTING};
+pub use patch::merge;
+pub use timestamp::Timestamp;
+pub use twin::{LastUpdated, Section, Twin, WriteOptions, WriteOutcome};
+pub use validate::validate;

@@ -1,0 +1,204 @@
+//! The S2 merge, with or without metadata, and what it costs in size.
+
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorKind};
+use crate::limits::{check_nesting, value_size, written_size, MAX_NESTING};
+use crate::metadata::Stamp;
+
+/// Merges `patch` into `doc` by the twin rules of SEMANTICS.md S2, on plain JSON (no metadata,
+/// no counters, no limits).
+///
+/// A `null` member deletes, an object merges into an object (and otherwise becomes the value with
+/// its `null` members dropped, enclosing objects kept even when empty), anything else (arrays
+/// included) replaces. On valid twin bodies this agrees with RFC 7396.
+///
+/// Both `doc` and `patch` must be objects (`NotAnObject` otherwise); a patch nested deeper than
+/// [`MAX_NESTING`](crate::MAX_NESTING) is `InvalidJson`. On error `doc` is unchanged.
+///
+/// ```
+/// use serde_json::json;
+/// let mut doc = json!({"a": {"b": 1, "c": 2}, "list": [1, 2]});
+/// twindoc::merge(&mut doc, &json!({"a": {"b": null, "d": {"e": null}}, "list": [3]}))?;
+/// assert_eq!(doc, json!({"a": {"c": 2, "d": {}}, "list": [3]}));
+/// # Ok::<(), twindoc::Error>(())
+/// ```
+pub fn merge(doc: &mut Value, patch: &Value) -> Result<(), Error> {
+    let Value::Object(patch_members) = patch else {
+        return Err(Error::new(
+            ErrorKind::NotAnObject,
+            "",
+            "the patch must be a JSON object",
+        ));
+    };
+    check_nesting(patch, 0, MAX_NESTING)?;
+    let Value::Object(target) = doc else {
+        return Err(Error::new(
+            ErrorKind::NotAnObject,
+            "",
+            "the document must be a JSON object",
+        ));
+    };
+    merge_object(target, patch_members, None);
+    Ok(())
+}
+
+/// Where a stamped merge writes metadata: the node mirroring the object being merged into.
+pub(crate) struct Meta<'a> {
+    pub(crate) node: &'a mut Map<String, Value>,
+    pub(crate) stamp: &'a Stamp,
+}
+
+/// The S2 merge of `patch` into `target`; with `meta`, the S6 stamps along the way.
+///
+/// `patch` must have passed the body checks: this cannot fail.
+pub(crate) fn merge_object(target: &mut Map<String, Value>, patch: &Map<String, Value>, mut meta: Option<Meta<'_>>) {
+    for (key, value) in patch {
+        match value {
+            Value::Null => {
+                target.shift_remove(key);
+                if let Some(meta) = meta.as_mut() {
+                    meta.node.shift_remove(key);
+                }
+            }
+            Value::Object(inner) => match target.get_mut(key) {
+                Some(Value::Object(existing)) => {
+                    let child = meta.as_mut().and_then(|m| {
+                        let stamp = m.stamp;
+                        stamp.child(m.node, key).map(|node| Meta { node, stamp })
+                    });
+                    merge_object(existing, inner, child);
+                }
+                _ => {
+                    let written = without_nulls(inner);
+                    if let Some(meta) = meta.as_mut() {
+                        meta.node.insert(key.clone(), meta.stamp.tree(&written));
+                    }
+                    target.insert(key.clone(), written);
+                }
+            },
+            leaf => {
+                if let Some(meta) = meta.as_mut() {
+                    meta.node.insert(key.clone(), meta.stamp.tree(leaf));
+                }
+                target.insert(key.clone(), leaf.clone());
+            }
+        }
+    }
+}
+
+/// A copy of an object with its `null` members dropped, at any depth (arrays hold no nulls).
+pub(crate) fn without_nulls(object: &Map<String, Value>) -> Value {
+    Value::Object(
+        object
+            .iter()
+            .filter_map(|(k, v)| match v {
+                Value::Null => None,
+                Value::Object(inner) => Some((k.clone(), without_nulls(inner))),
+                other => Some((k.clone(), other.clone())),
+            })
+            .collect(),
+    )
+}
+
+/// How much the S4 size of `target` changes when `patch` is merged into it, without merging.
+pub(crate) fn size_change(target: &Map<String, Value>, patch: &Map<String, Value>) -> i128 {
+    patch
+        .iter()
+        .map(|(key, value)| {
+            let key_bytes = key.len() as i128;
+            match (value, target.get(key)) {
+                (Value::Null, None) => 0,
+                (Value::Null, Some(old)) => -(key_bytes + value_size(old) as i128),
+                (Value::Object(inner), Some(Value::Object(old))) => size_change(old, inner),
+                (new, Some(old)) => written_size(new) as i128 - value_size(old) as i128,
+                (new, None) => key_bytes + written_size(new) as i128,
+            }
+        })
+        .sum()
+}
+
+/// The notification of a replace (S7): the new content plus `null` at every member the replace
+/// removed, at any depth, so that merging it into the old content gives the new.
+pub(crate) fn replace_notification(old: &Map<String, Value>, new: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (key, value) in new {
+        let entry = match (old.get(key), value) {
+            (Some(Value::Object(before)), Value::Object(after)) => Value::Object(replace_notification(before, after)),
+            _ => value.clone(),
+        };
+        out.insert(key.clone(), entry);
+    }
+    for key in old.keys() {
+        if !new.contains_key(key) && !crate::limits::is_section_reserved(key) {
+            out.insert(key.clone(), Value::Null);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn merged(doc: Value, patch: Value) -> Value {
+        let mut doc = doc;
+        merge(&mut doc, &patch).unwrap();
+        doc
+    }
+
+    #[test]
+    fn nulls_delete_and_nested_nulls_are_dropped() {
+        assert_eq!(merged(json!({"a": 1}), json!({"a": null, "b": null})), json!({}));
+        assert_eq!(merged(json!({}), json!({"p1": {"p2": null}})), json!({"p1": {}}));
+        assert_eq!(merged(json!({}), json!({"p1": null})), json!({}));
+        assert_eq!(
+            merged(json!({"a": {"x": 1}}), json!({"a": {"x": null}})),
+            json!({"a": {}})
+        );
+    }
+
+    #[test]
+    fn arrays_and_types_are_replaced_whole() {
+        assert_eq!(merged(json!({"a": [1, 2, 3]}), json!({"a": [4]})), json!({"a": [4]}));
+        assert_eq!(
+            merged(json!({"a": 1}), json!({"a": {"b": {"c": null}}})),
+            json!({"a": {"b": {}}})
+        );
+        assert_eq!(merged(json!({"a": {"b": 1}}), json!({"a": "s"})), json!({"a": "s"}));
+    }
+
+    #[test]
+    fn non_objects_are_refused_and_leave_the_document() {
+        let mut doc = json!([1]);
+        assert_eq!(
+            merge(&mut doc, &json!({"a": 1})).unwrap_err().kind(),
+            ErrorKind::NotAnObject
+        );
+        let mut doc = json!({"a": 1});
+        assert_eq!(merge(&mut doc, &json!([1])).unwrap_err().kind(), ErrorKind::NotAnObject);
+        assert_eq!(doc, json!({"a": 1}));
+    }
+
+    #[test]
+    fn size_change_matches_recomputation() {
+        let doc = json!({"a": {"b": "xyz", "c": [1, 2]}, "d": true});
+        let patch = json!({"a": {"b": null, "c": "q", "e": {"f": null, "g": 1}}, "d": null, "h": {}});
+        let before = value_size(&doc) as i128;
+        let after = value_size(&merged(doc.clone(), patch.clone())) as i128;
+        let change = size_change(doc.as_object().unwrap(), patch.as_object().unwrap());
+        assert_eq!(before + change, after);
+    }
+
+    #[test]
+    fn replace_notification_nulls_removed_members_at_depth() {
+        let old = json!({"cfg": {"a": 1, "b": 2}, "gone": 1, "s": {"x": 1}, "$version": 3});
+        let new = json!({"cfg": {"a": 1}, "s": 5});
+        let n = replace_notification(old.as_object().unwrap(), new.as_object().unwrap());
+        assert_eq!(
+            Value::Object(n),
+            json!({"cfg": {"a": 1, "b": null}, "s": 5, "gone": null})
+        );
+    }
+}

@@ -1,0 +1,206 @@
+//! Times as IoT Hub writes them into `$metadata` (SEMANTICS.md S6).
+
+use std::fmt;
+
+use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
+
+use crate::error::{Error, ErrorKind};
+
+/// A UTC instant with 100-nanosecond precision, as IoT Hub stamps `$lastUpdated`.
+///
+/// The engine never reads a clock: the caller passes the time of every write, as RFC 3339 text
+/// with any offset (up to 9 fraction digits, truncated to 7) or as Unix milliseconds. It is shown
+/// as `YYYY-MM-DDTHH:MM:SS.fffffffZ`; years outside 0000..=9999 are refused.
+///
+/// ```
+/// use twindoc::Timestamp;
+/// let t: Timestamp = "2026-11-28T12:00:00.123456789+02:00".parse()?;
+/// assert_eq!(t.to_string(), "2026-11-28T10:00:00.1234567Z");
+/// assert_eq!(Timestamp::from_unix_millis(0)?.to_string(), "1970-01-01T00:00:00.0000000Z");
+/// # Ok::<(), twindoc::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    /// 100-nanosecond ticks since the Unix epoch.
+    ticks: i64,
+}
+
+const NANOS_PER_TICK: i128 = 100;
+
+impl Timestamp {
+    /// The instant `millis` milliseconds after the Unix epoch (negative before it).
+    pub fn from_unix_millis(millis: i64) -> Result<Self, Error> {
+        Self::from_unix_nanos(i128::from(millis) * 1_000_000)
+    }
+
+    /// The instant `nanos` nanoseconds after the Unix epoch, truncated to 100 ns.
+    pub fn from_unix_nanos(nanos: i128) -> Result<Self, Error> {
+        let out_of_range = || {
+            bad(format!(
+                "{nanos} ns since the Unix epoch is outside the years 0000 to 9999"
+            ))
+        };
+        let datetime = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| out_of_range())?;
+        if !(0..=9999).contains(&datetime.year()) {
+            return Err(out_of_range());
+        }
+        // Truncate toward the past, as a 7-digit fraction of the second does.
+        let ticks = nanos.div_euclid(NANOS_PER_TICK);
+        Ok(Timestamp {
+            ticks: i64::try_from(ticks).map_err(|_| out_of_range())?,
+        })
+    }
+
+    /// Parses RFC 3339 text: `YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM)` (`t`, `z` and a space for
+    /// the `T` are accepted too).
+    pub fn parse_rfc3339(text: &str) -> Result<Self, Error> {
+        parse_rfc3339(text).ok_or_else(|| bad(format!("{text:?} is not an RFC 3339 time")))?
+    }
+
+    /// Nanoseconds since the Unix epoch (a multiple of 100).
+    pub fn unix_nanos(&self) -> i128 {
+        i128::from(self.ticks) * NANOS_PER_TICK
+    }
+}
+
+impl std::str::FromStr for Timestamp {
+    type Err = Error;
+    fn from_str(text: &str) -> Result<Self, Error> {
+        Timestamp::parse_rfc3339(text)
+    }
+}
+
+fn bad(message: String) -> Error {
+    Error::new(ErrorKind::InvalidTimestamp, "", message)
+}
+
+/// `None` when the text is not shaped like RFC 3339; `Some(Err)` when it is but names no instant
+/// in range.
+fn parse_rfc3339(text: &str) -> Option<Result<Timestamp, Error>> {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(range)?;
+        part.iter().try_fold(0u32, |acc, &c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+    let mut pos = 19;
+    let mut nanos = 0u32;
+    if b[pos] == b'.' {
+        let start = pos + 1;
+        let end = start + b[start..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let count = end - start;
+        if count == 0 || count > 9 {
+            return None;
+        }
+        nanos = digits(start..end)? * 10u32.pow(9 - count as u32);
+        pos = end;
+    }
+    let offset_seconds: i32 = match b.get(pos..)? {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+            let (h, m) = (digits(pos + 1..pos + 3)?, digits(pos + 4..pos + 6)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let magnitude = (h * 3600 + m * 60) as i32;
+            if *sign == b'-' {
+                -magnitude
+            } else {
+                magnitude
+            }
+        }
+        _ => return None,
+    };
+    let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
+    let date = Date::from_calendar_date(year as i32, month, u8::try_from(day).ok()?).ok()?;
+    let time = Time::from_hms_nano(hour as u8, minute as u8, second as u8, nanos).ok()?;
+    let offset = UtcOffset::from_whole_seconds(offset_seconds).ok()?;
+    let instant = OffsetDateTime::new_in_offset(date, time, offset);
+    Some(Timestamp::from_unix_nanos(instant.unix_timestamp_nanos()))
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // In range by construction: every Timestamp was checked to lie in the years 0000..=9999.
+        let t = OffsetDateTime::from_unix_timestamp_nanos(self.unix_nanos()).map_err(|_| fmt::Error)?;
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            t.nanosecond() / 100
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn show(text: &str) -> String {
+        Timestamp::parse_rfc3339(text)
+            .map(|t| t.to_string())
+            .unwrap_or_else(|e| e.code().to_string())
+    }
+
+    #[test]
+    fn offsets_are_normalised_to_utc() {
+        assert_eq!(show("2026-03-01T10:00:00+02:00"), "2026-03-01T08:00:00.0000000Z");
+        assert_eq!(show("2026-03-01t00:30:00-01:30"), "2026-03-01T02:00:00.0000000Z");
+        assert_eq!(show("2026-12-31T23:59:59.5-00:01"), "2027-01-01T00:00:59.5000000Z");
+        assert_eq!(show("2026-03-01 10:00:00z"), "2026-03-01T10:00:00.0000000Z");
+    }
+
+    #[test]
+    fn fractions_are_truncated_to_seven_digits() {
+        assert_eq!(show("2026-01-01T00:00:00.1Z"), "2026-01-01T00:00:00.1000000Z");
+        assert_eq!(show("2026-01-01T00:00:00.123456789Z"), "2026-01-01T00:00:00.1234567Z");
+        assert_eq!(show("2026-01-01T00:00:00.9999999999Z"), "InvalidTimestamp");
+    }
+
+    #[test]
+    fn malformed_or_out_of_range_text_is_refused() {
+        for text in [
+            "",
+            "2026-02-30T00:00:00Z",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:00:00",
+            "2026-01-01T00:00:00.Z",
+            "2026-01-01T00:00:00+2:00",
+            "0000-01-01T00:00:00+00:01",
+            "2026-01-01T00:00:00Z ",
+            "２０２6-01-01T00:00:00Z",
+        ] {
+            assert_eq!(show(text), "InvalidTimestamp", "{text:?}");
+        }
+        assert_eq!(show("9999-12-31T23:59:59.9999999Z"), "9999-12-31T23:59:59.9999999Z");
+    }
+
+    #[test]
+    fn unix_millis_round_trip() {
+        let t = Timestamp::from_unix_millis(1_767_225_600_123).unwrap();
+        assert_eq!(t.to_string(), "2026-01-01T00:00:00.1230000Z");
+        assert_eq!(
+            Timestamp::from_unix_millis(-1).unwrap().to_string(),
+            "1969-12-31T23:59:59.9990000Z"
+        );
+        assert!(Timestamp::from_unix_millis(i64::MAX).is_err());
+        assert!(Timestamp::from_unix_nanos(i128::MIN).is_err());
+    }
+}

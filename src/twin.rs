@@ -1,0 +1,568 @@
+//! The twin document and its writes (SEMANTICS.md S1, S2, S5, S7).
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::Engine as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, ErrorKind};
+use crate::limits::{check_body, check_nesting, content_size, is_section_reserved, written_object_size, MAX_NESTING};
+use crate::metadata::{Stamp, LAST_UPDATED, LAST_UPDATED_VERSION};
+use crate::patch::{merge_object, replace_notification, size_change, without_nulls, Meta};
+use crate::{Limits, Timestamp};
+
+const METADATA: &str = "$metadata";
+const VERSION: &str = "$version";
+
+/// One of the three writable parts of a twin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Section {
+    /// `tags`: written by the back end only; no `$metadata`, no `$version`.
+    Tags,
+    /// `properties.desired`: written by the back end, sent to the device.
+    Desired,
+    /// `properties.reported`: written by the device.
+    Reported,
+}
+
+impl Section {
+    /// All three, in document order.
+    pub const ALL: [Section; 3] = [Section::Tags, Section::Desired, Section::Reported];
+
+    /// `"tags"`, `"desired"` or `"reported"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::Tags => "tags",
+            Section::Desired => "desired",
+            Section::Reported => "reported",
+        }
+    }
+
+    /// The JSON Pointer of the section in a twin document.
+    pub fn pointer(self) -> &'static str {
+        match self {
+            Section::Tags => "/tags",
+            Section::Desired => "/properties/desired",
+            Section::Reported => "/properties/reported",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Section {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Section {
+    type Err = Error;
+    fn from_str(name: &str) -> Result<Self, Error> {
+        Section::ALL.into_iter().find(|s| s.name() == name).ok_or_else(|| {
+            Error::new(
+                ErrorKind::InvalidTwin,
+                "",
+                format!("{name:?} is not a section: use tags, desired or reported"),
+            )
+        })
+    }
+}
+
+/// How a write is made: its time (the engine reads no clock), its preconditions and its limits.
+///
+/// ```
+/// use twindoc::{Limits, WriteOptions};
+/// let now = "2026-11-28T10:00:00Z".parse()?;
+/// let options = WriteOptions::new(now).if_match("AAAAAAAAAAE=").limits(Limits::none());
+/// assert_eq!(options.if_match.as_deref(), Some("AAAAAAAAAAE="));
+/// # Ok::<(), twindoc::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteOptions {
+    /// The time of the write, stamped into `$metadata`.
+    pub now: Timestamp,
+    /// An If-Match etag: `None` or `*` for an unconditional write; quotes and `W/` are ignored.
+    pub if_match: Option<String>,
+    /// The section's expected current `$version` (IoT Hub offers this for reported writes).
+    pub if_version: Option<u64>,
+    /// The limits the write is checked against.
+    pub limits: Limits,
+}
+
+impl WriteOptions {
+    /// An unconditional write at `now`, with IoT Hub's limits.
+    pub fn new(now: Timestamp) -> Self {
+        WriteOptions {
+            now,
+            if_match: None,
+            if_version: None,
+            limits: Limits::azure(),
+        }
+    }
+
+    /// Requires the twin's etag to be `etag`.
+    pub fn if_match(mut self, etag: impl Into<String>) -> Self {
+        self.if_match = Some(etag.into());
+        self
+    }
+
+    /// Requires the section's `$version` to be `version`.
+    pub fn if_version(mut self, version: u64) -> Self {
+        self.if_version = Some(version);
+        self
+    }
+
+    /// Checks the write against `limits`.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+}
+
+/// What a successful write did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WriteOutcome {
+    /// The twin's `version` after the write.
+    pub version: u64,
+    /// The section's `$version` after the write (`None` for tags).
+    pub section_version: Option<u64>,
+    /// The twin's etag after the write.
+    pub etag: String,
+    /// What IoT Hub sends the device (desired writes only, S7): the patch with `$version`.
+    pub notification: Option<Value>,
+}
+
+/// When a node of `$metadata` was last written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastUpdated {
+    /// `$lastUpdated`, as the twin holds it.
+    pub time: String,
+    /// `$lastUpdatedVersion` (desired only).
+    pub version: Option<u64>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum WriteKind {
+    Patch,
+    Replace,
+}
+
+/// A device or module twin: the whole document, kept as IoT Hub returns it.
+///
+/// Identity fields (`deviceId`, `status`, unknown ones...) are carried through untouched; writes
+/// change only `etag`, `version`, `tags` and `properties`. Member order is kept.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Twin {
+    doc: Map<String, Value>,
+    /// The S4 size of each section, kept up to date by every write.
+    sizes: [u64; 3],
+}
+
+impl Twin {
+    /// A new device twin, as IoT Hub creates it: etag counter 1, `version` 2, desired and
+    /// reported at `$version` 1 with root metadata stamped `now`, no `tags`.
+    pub fn new(device_id: &str, now: Timestamp) -> Twin {
+        Twin::create(device_id, None, now)
+    }
+
+    /// A new module twin (as [`Twin::new`], with `moduleId`).
+    pub fn new_module(device_id: &str, module_id: &str, now: Timestamp) -> Twin {
+        Twin::create(device_id, Some(module_id), now)
+    }
+
+    fn create(device_id: &str, module_id: Option<&str>, now: Timestamp) -> Twin {
+        let mut doc = Map::new();
+        doc.insert("deviceId".into(), device_id.into());
+        if let Some(module_id) = module_id {
+            doc.insert("moduleId".into(), module_id.into());
+        }
+        doc.insert("etag".into(), encode_etag(1).into());
+        doc.insert("version".into(), 2.into());
+        let mut properties = Map::new();
+        for section in [Section::Desired, Section::Reported] {
+            let stamp = Stamp::new(now, (section == Section::Desired).then_some(1));
+            let mut body = Map::new();
+            body.insert(METADATA.into(), stamp.tree(&Value::Object(Map::new())));
+            body.insert(VERSION.into(), 1.into());
+            properties.insert(section.name().into(), Value::Object(body));
+        }
+        doc.insert("properties".into(), Value::Object(properties));
+        Twin { doc, sizes: [0; 3] }
+    }
+
+    /// Parses a twin from JSON text (at most [`crate::DEFAULT_MAX_INPUT_BYTES`]).
+    pub fn from_json(text: &str) -> Result<Twin, Error> {
+        Twin::from_value(crate::parse_json(text, &Limits::azure())?)
+    }
+
+    /// Takes a twin document: any real IoT Hub twin, unknown fields and missing or partial
+    /// `$metadata` included. Refused as `InvalidTwin` when it is not an object, when `tags`,
+    /// `properties`, `desired`, `reported` or `$metadata` is present but not an object, or when
+    /// `version` or `$version` is present but not a non-negative integer, or `etag` not a string.
+    pub fn from_value(value: Value) -> Result<Twin, Error> {
+        let Value::Object(doc) = value else {
+            return Err(invalid_twin("", "a twin must be a JSON object"));
+        };
+        check_nesting_of(&doc)?;
+        expect_type(&doc, "", "version", "a non-negative integer", |v| v.is_u64())?;
+        expect_type(&doc, "", "etag", "a string", Value::is_string)?;
+        expect_type(&doc, "", "tags", "an object", Value::is_object)?;
+        expect_type(&doc, "", "properties", "an object", Value::is_object)?;
+        if let Some(Value::Object(properties)) = doc.get("properties") {
+            for section in [Section::Desired, Section::Reported] {
+                expect_type(properties, "/properties", section.name(), "an object", Value::is_object)?;
+                if let Some(Value::Object(body)) = properties.get(section.name()) {
+                    let at = section.pointer();
+                    expect_type(body, at, VERSION, "a non-negative integer", |v| v.is_u64())?;
+                    expect_type(body, at, METADATA, "an object", Value::is_object)?;
+                }
+            }
+        }
+        let mut twin = Twin { doc, sizes: [0; 3] };
+        for section in Section::ALL {
+            twin.sizes[section.index()] = twin.section(section).map_or(0, content_size);
+        }
+        Ok(twin)
+    }
+
+    /// The twin document.
+    pub fn to_value(&self) -> Value {
+        Value::Object(self.doc.clone())
+    }
+
+    /// The twin document, without a copy.
+    pub fn into_value(self) -> Value {
+        Value::Object(self.doc)
+    }
+
+    /// The twin document as compact JSON text.
+    pub fn to_json(&self) -> String {
+        // Serialising a map of `Value`s with string keys cannot fail.
+        serde_json::to_string(&self.doc).unwrap_or_default()
+    }
+
+    /// The twin document as indented JSON text.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(&self.doc).unwrap_or_default()
+    }
+
+    /// The etag, as stored (`None` for a document read without one).
+    pub fn etag(&self) -> Option<&str> {
+        self.doc.get("etag").and_then(Value::as_str)
+    }
+
+    /// The twin's `version` (0 for a document read without one).
+    pub fn version(&self) -> u64 {
+        self.doc.get("version").and_then(Value::as_u64).unwrap_or(0)
+    }
+
+    /// A section as stored: for desired and reported, with `$metadata` and `$version`.
+    pub fn section(&self, section: Section) -> Option<&Map<String, Value>> {
+        let holder = match section {
+            Section::Tags => &self.doc,
+            _ => self.doc.get("properties")?.as_object()?,
+        };
+        holder.get(section.name())?.as_object()
+    }
+
+    /// A section's `$version` (`None` for tags, or when absent).
+    pub fn section_version(&self, section: Section) -> Option<u64> {
+        self.section(section)?.get(VERSION)?.as_u64()
+    }
+
+    /// A section's size by the S4 formula (what IoT Hub's size limits count).
+    pub fn size(&self, section: Section) -> u64 {
+        self.sizes[section.index()]
+    }
+
+    /// A section's `$metadata` tree (`None` for tags).
+    pub fn metadata(&self, section: Section) -> Option<&Map<String, Value>> {
+        self.section(section)?.get(METADATA)?.as_object()
+    }
+
+    /// When the member at `pointer` (a JSON Pointer relative to the section, `""` for the
+    /// section root) was last written, from `$metadata`. `None` when there is no such node.
+    pub fn last_updated(&self, section: Section, pointer: &str) -> Option<LastUpdated> {
+        let mut node = self.metadata(section)?;
+        if !pointer.is_empty() {
+            for token in pointer.strip_prefix('/')?.split('/') {
+                let key = token.replace("~1", "/").replace("~0", "~");
+                node = node.get(&key)?.as_object()?;
+            }
+        }
+        Some(LastUpdated {
+            time: node.get(LAST_UPDATED)?.as_str()?.to_owned(),
+            version: node.get(LAST_UPDATED_VERSION).and_then(Value::as_u64),
+        })
+    }
+
+    /// What a device sees (S1): `{"desired": {..., "$version": N}, "reported": {..., "$version": M}}`.
+    pub fn device_view(&self) -> Value {
+        let mut view = Map::new();
+        for section in [Section::Desired, Section::Reported] {
+            let mut out: Map<String, Value> = self
+                .section(section)
+                .into_iter()
+                .flatten()
+                .filter(|(k, _)| !is_section_reserved(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            out.insert(VERSION.into(), self.section_version(section).unwrap_or(0).into());
+            view.insert(section.name().into(), Value::Object(out));
+        }
+        Value::Object(view)
+    }
+
+    /// Merges `body` into a section (S2 patch), as IoT Hub's PATCH does.
+    ///
+    /// The write is checked in full (S3 body rules, then the section size, then the
+    /// preconditions) before anything changes: on error the twin is unchanged.
+    pub fn patch(&mut self, section: Section, body: &Value, options: &WriteOptions) -> Result<WriteOutcome, Error> {
+        self.write(section, body, WriteKind::Patch, options)
+    }
+
+    /// Makes a section's content `body` (S2 replace; `null` members dropped at any depth).
+    pub fn replace(&mut self, section: Section, body: &Value, options: &WriteOptions) -> Result<WriteOutcome, Error> {
+        self.write(section, body, WriteKind::Replace, options)
+    }
+
+    fn write(
+        &mut self,
+        section: Section,
+        body: &Value,
+        kind: WriteKind,
+        options: &WriteOptions,
+    ) -> Result<WriteOutcome, Error> {
+        // Everything that can fail is checked first; the mutation below cannot fail.
+        let Value::Object(body) = body else {
+            return Err(Error::new(ErrorKind::NotAnObject, "", "the body must be a JSON object"));
+        };
+        check_body(body, &options.limits)?;
+        let empty = Map::new();
+        let current = self.section(section).unwrap_or(&empty);
+        let old_size = self.sizes[section.index()];
+        let new_size = match kind {
+            WriteKind::Patch => u64::try_from(i128::from(old_size) + size_change(current, body)).unwrap_or(0),
+            WriteKind::Replace => written_object_size(body),
+        };
+        if let Some(max) = options.limits.section_bytes(section) {
+            if new_size > max && new_size > old_size {
+                return Err(Error::new(
+                    ErrorKind::SizeLimitExceeded,
+                    "",
+                    format!("{section} would be {new_size} bytes, over the limit of {max}"),
+                ));
+            }
+        }
+        self.check_preconditions(section, options)?;
+        let version = next(self.version(), "version")?;
+        let section_version = match section {
+            Section::Tags => None,
+            _ => Some(next(self.section_version(section).unwrap_or(0), "$version")?),
+        };
+        let etag = match section {
+            Section::Reported => self.etag().unwrap_or_default().to_owned(),
+            _ => encode_etag(
+                self.etag()
+                    .and_then(decode_etag)
+                    .unwrap_or(self.version())
+                    .wrapping_add(1),
+            ),
+        };
+        let written = match kind {
+            WriteKind::Patch => None,
+            WriteKind::Replace => Some(without_nulls(body)),
+        };
+        let notification = (section == Section::Desired).then(|| {
+            let mut notification = match &written {
+                Some(Value::Object(new)) => replace_notification(current, new),
+                _ => body.clone(),
+            };
+            notification.insert(VERSION.into(), section_version.unwrap_or(0).into());
+            Value::Object(notification)
+        });
+
+        let target = self.section_mut(section);
+        match section_version {
+            None => match written {
+                Some(Value::Object(new)) => *target = new,
+                _ => merge_object(target, body, None),
+            },
+            Some(section_version) => {
+                let stamp = Stamp::new(options.now, (section == Section::Desired).then_some(section_version));
+                let mut metadata = match target.shift_remove(METADATA) {
+                    Some(Value::Object(node)) => node,
+                    _ => Map::new(),
+                };
+                target.shift_remove(VERSION);
+                match written {
+                    Some(new) => {
+                        metadata = match stamp.tree(&new) {
+                            Value::Object(tree) => tree,
+                            _ => Map::new(),
+                        };
+                        if let Value::Object(new) = new {
+                            *target = new;
+                        }
+                    }
+                    None => {
+                        stamp.restamp(&mut metadata);
+                        merge_object(
+                            target,
+                            body,
+                            Some(Meta {
+                                node: &mut metadata,
+                                stamp: &stamp,
+                            }),
+                        );
+                    }
+                }
+                target.insert(METADATA.into(), Value::Object(metadata));
+                target.insert(VERSION.into(), section_version.into());
+            }
+        }
+        self.sizes[section.index()] = new_size;
+        self.doc.insert("version".into(), version.into());
+        if section != Section::Reported {
+            self.doc.insert("etag".into(), etag.clone().into());
+        }
+        Ok(WriteOutcome {
+            version,
+            section_version,
+            etag,
+            notification,
+        })
+    }
+
+    fn check_preconditions(&self, section: Section, options: &WriteOptions) -> Result<(), Error> {
+        if let Some(expected) = &options.if_match {
+            let bare = expected.strip_prefix("W/").unwrap_or(expected);
+            let bare = bare.strip_prefix('"').and_then(|b| b.strip_suffix('"')).unwrap_or(bare);
+            if bare != "*" && Some(bare) != self.etag() {
+                return Err(Error::new(
+                    ErrorKind::PreconditionFailed,
+                    "",
+                    format!(
+                        "If-Match {expected:?} does not match the twin's etag {:?}",
+                        self.etag().unwrap_or_default()
+                    ),
+                ));
+            }
+        }
+        if let Some(expected) = options.if_version {
+            let current = self.section_version(section);
+            if current != Some(expected) {
+                let current = current.map_or_else(|| "none".to_string(), |v| v.to_string());
+                return Err(Error::new(
+                    ErrorKind::PreconditionFailed,
+                    "",
+                    format!("expected {section} $version {expected}, but it is {current}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The section's object, created (empty, with `$version` 0) when the document has none.
+    fn section_mut(&mut self, section: Section) -> &mut Map<String, Value> {
+        let (holder, name) = match section {
+            Section::Tags => {
+                if !self.doc.contains_key("tags") {
+                    // IoT Hub shows tags just before properties.
+                    let at = self
+                        .doc
+                        .keys()
+                        .position(|k| k == "properties")
+                        .unwrap_or(self.doc.len());
+                    self.doc.shift_insert(at, "tags".into(), Value::Object(Map::new()));
+                }
+                (&mut self.doc, "tags")
+            }
+            _ => {
+                let properties = self
+                    .doc
+                    .entry("properties")
+                    .or_insert_with(|| Value::Object(Map::new()));
+                (ensure_object(properties), section.name())
+            }
+        };
+        ensure_object(holder.entry(name).or_insert_with(|| Value::Object(Map::new())))
+    }
+}
+
+/// The object in `value`, which the twin's shape checks guarantee; made one if it is not.
+fn ensure_object(value: &mut Value) -> &mut Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => {
+            *other = Value::Object(Map::new());
+            ensure_object(other)
+        }
+    }
+}
+
+fn next(counter: u64, name: &str) -> Result<u64, Error> {
+    counter
+        .checked_add(1)
+        .ok_or_else(|| invalid_twin("", &format!("the twin's {name} cannot be incremented past {counter}")))
+}
+
+/// The etag of counter `n`: base64 of its 8 big-endian bytes.
+fn encode_etag(counter: u64) -> String {
+    base64::engine::general_purpose::STANDARD.encode(counter.to_be_bytes())
+}
+
+/// The counter of an etag made by [`encode_etag`], or `None` for any other (opaque) etag.
+fn decode_etag(etag: &str) -> Option<u64> {
+    let bytes = base64::engine::general_purpose::STANDARD.decode(etag).ok()?;
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+fn invalid_twin(path: &str, message: &str) -> Error {
+    Error::new(ErrorKind::InvalidTwin, path, message)
+}
+
+fn expect_type(
+    holder: &Map<String, Value>,
+    at: &str,
+    key: &str,
+    what: &str,
+    ok: impl Fn(&Value) -> bool,
+) -> Result<(), Error> {
+    match holder.get(key) {
+        Some(value) if !ok(value) => Err(invalid_twin(&format!("{at}/{key}"), &format!("{key} must be {what}"))),
+        _ => Ok(()),
+    }
+}
+
+/// The engine's nesting bound over the whole document: sections lie two levels below its root.
+fn check_nesting_of(doc: &Map<String, Value>) -> Result<(), Error> {
+    doc.iter().try_for_each(|(key, value)| {
+        check_nesting(value, 1, MAX_NESTING + 2).map_err(|e| e.under(&format!("/{}", crate::error::escaped(key))))
+    })
+}
+
+impl fmt::Display for Twin {
+    /// The compact JSON text of the twin.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_json())
+    }
+}
+
+impl Serialize for Twin {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.doc.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Twin {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Twin::from_value(Value::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
