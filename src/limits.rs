@@ -169,11 +169,13 @@ pub(crate) fn check_body(body: &Map<String, Value>, limits: &Limits) -> Result<(
     Checker::new(limits, Mode::First).object(body, 0, false)
 }
 
-/// Collects every violation in a section's content (its root `$metadata` and `$version` aside)
-/// instead of stopping at the first.
-pub(crate) fn collect_violations(content: &Map<String, Value>, limits: &Limits) -> Vec<Error> {
+/// Collects every violation in a section's content members instead of stopping at the first.
+pub(crate) fn collect_violations<'a>(
+    members: impl Iterator<Item = (&'a String, &'a Value)>,
+    limits: &Limits,
+) -> Vec<Error> {
     let mut found = Vec::new();
-    for (key, value) in content.iter().filter(|(k, _)| !is_section_reserved(k)) {
+    for (key, value) in members {
         let mut checker = Checker::new(limits, Mode::All);
         checker.path.push(Token::Key(key));
         // In `All` mode only the engine bound ends a walk with an error.
@@ -355,13 +357,9 @@ pub(crate) fn value_size(value: &Value) -> u64 {
     }
 }
 
-/// The S4 size of a section's content: its members, less `$metadata` and `$version`.
-pub(crate) fn content_size(section: &Map<String, Value>) -> u64 {
-    section
-        .iter()
-        .filter(|(k, _)| !is_section_reserved(k))
-        .map(|(k, v)| k.len() as u64 + value_size(v))
-        .sum()
+/// The S4 size of a section's content members.
+pub(crate) fn members_size<'a>(members: impl Iterator<Item = (&'a String, &'a Value)>) -> u64 {
+    members.map(|(k, v)| k.len() as u64 + value_size(v)).sum()
 }
 
 /// The size a value has once written: `null` members of objects dropped, at any depth.
@@ -457,7 +455,7 @@ mod tests {
     #[test]
     fn all_violations_are_collected() {
         let content = json!({"a b": 1, "c": "x".repeat(5000), "d": [null]});
-        let found = collect_violations(content.as_object().unwrap(), &Limits::azure());
+        let found = collect_violations(content.as_object().unwrap().iter(), &Limits::azure());
         let kinds: Vec<_> = found.iter().map(|e| (e.kind(), e.path().to_string())).collect();
         assert_eq!(
             kinds,
@@ -473,7 +471,8 @@ mod tests {
     fn size_follows_s4() {
         let v = json!({"ab": "héllo", "n": 1.5, "t": true, "o": {"k": [1, "xy", false]}, "$version": 3});
         // ab: 2+6, n: 1+8, t: 1+4, o: 1 + (k: 1 + 8+2+4); $version excluded.
-        assert_eq!(content_size(v.as_object().unwrap()), 8 + 9 + 5 + 16);
+        let members = v.as_object().unwrap().iter().filter(|(k, _)| !is_section_reserved(k));
+        assert_eq!(members_size(members), 8 + 9 + 5 + 16);
         assert_eq!(written_size(&json!({"a": null, "b": {"c": null, "d": 1}})), 1 + 1 + 8);
     }
 }

@@ -37,13 +37,19 @@ impl Stamp {
     /// A fresh metadata tree for a value the write created: a node for it and, for an object,
     /// one for every member, recursively. Arrays get one node for the whole array.
     pub(crate) fn tree(&self, value: &Value) -> Value {
+        Value::Object(match value {
+            Value::Object(members) => self.object_tree(members),
+            _ => self.leaf(),
+        })
+    }
+
+    /// [`Stamp::tree`] of an object.
+    pub(crate) fn object_tree(&self, members: &Map<String, Value>) -> Map<String, Value> {
         let mut node = self.leaf();
-        if let Value::Object(members) = value {
-            for (key, child) in members {
-                node.insert(key.clone(), self.tree(child));
-            }
+        for (key, child) in members {
+            node.insert(key.clone(), self.tree(child));
         }
-        Value::Object(node)
+        node
     }
 
     /// Stamps an existing node in place: the time, the version (desired only), and drops what

@@ -70,7 +70,7 @@ pub(crate) fn merge_object(target: &mut Map<String, Value>, patch: &Map<String, 
                     merge_object(existing, inner, child);
                 }
                 _ => {
-                    let written = without_nulls(inner);
+                    let written = Value::Object(without_nulls(inner));
                     if let Some(meta) = meta.as_mut() {
                         meta.node.insert(key.clone(), meta.stamp.tree(&written));
                     }
@@ -88,17 +88,15 @@ pub(crate) fn merge_object(target: &mut Map<String, Value>, patch: &Map<String, 
 }
 
 /// A copy of an object with its `null` members dropped, at any depth (arrays hold no nulls).
-pub(crate) fn without_nulls(object: &Map<String, Value>) -> Value {
-    Value::Object(
-        object
-            .iter()
-            .filter_map(|(k, v)| match v {
-                Value::Null => None,
-                Value::Object(inner) => Some((k.clone(), without_nulls(inner))),
-                other => Some((k.clone(), other.clone())),
-            })
-            .collect(),
-    )
+pub(crate) fn without_nulls(object: &Map<String, Value>) -> Map<String, Value> {
+    object
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Value::Null => None,
+            Value::Object(inner) => Some((k.clone(), Value::Object(without_nulls(inner)))),
+            other => Some((k.clone(), other.clone())),
+        })
+        .collect()
 }
 
 /// How much the S4 size of `target` changes when `patch` is merged into it, without merging.

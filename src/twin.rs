@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind};
-use crate::limits::{check_body, check_nesting, content_size, is_section_reserved, written_object_size, MAX_NESTING};
+use crate::limits::{check_body, check_nesting, is_section_reserved, members_size, written_object_size, MAX_NESTING};
 use crate::metadata::{Stamp, LAST_UPDATED, LAST_UPDATED_VERSION};
 use crate::patch::{merge_object, replace_notification, size_change, without_nulls, Meta};
 use crate::{Limits, Timestamp};
@@ -147,6 +147,15 @@ pub struct LastUpdated {
     pub version: Option<u64>,
 }
 
+/// One section's part of a write, checked and ready to apply.
+struct Plan<'b> {
+    section: Section,
+    body: &'b Map<String, Value>,
+    /// For a replace, the new content (the body without its nulls).
+    written: Option<Map<String, Value>>,
+    new_size: u64,
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum WriteKind {
     Patch,
@@ -226,7 +235,7 @@ impl Twin {
         }
         let mut twin = Twin { doc, sizes: [0; 3] };
         for section in Section::ALL {
-            twin.sizes[section.index()] = twin.section(section).map_or(0, content_size);
+            twin.sizes[section.index()] = members_size(twin.content(section));
         }
         Ok(twin)
     }
@@ -271,6 +280,14 @@ impl Twin {
         holder.get(section.name())?.as_object()
     }
 
+    /// A section's content members: for desired and reported, all but `$metadata` and `$version`.
+    pub(crate) fn content(&self, section: Section) -> impl Iterator<Item = (&String, &Value)> {
+        self.section(section)
+            .into_iter()
+            .flatten()
+            .filter(move |(k, _)| section == Section::Tags || !is_section_reserved(k))
+    }
+
     /// A section's `$version` (`None` for tags, or when absent).
     pub fn section_version(&self, section: Section) -> Option<u64> {
         self.section(section)?.get(VERSION)?.as_u64()
@@ -306,13 +323,7 @@ impl Twin {
     pub fn device_view(&self) -> Value {
         let mut view = Map::new();
         for section in [Section::Desired, Section::Reported] {
-            let mut out: Map<String, Value> = self
-                .section(section)
-                .into_iter()
-                .flatten()
-                .filter(|(k, _)| !is_section_reserved(k))
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            let mut out: Map<String, Value> = self.content(section).map(|(k, v)| (k.clone(), v.clone())).collect();
             out.insert(VERSION.into(), self.section_version(section).unwrap_or(0).into());
             view.insert(section.name().into(), Value::Object(out));
         }
@@ -324,34 +335,109 @@ impl Twin {
     /// The write is checked in full (S3 body rules, then the section size, then the
     /// preconditions) before anything changes: on error the twin is unchanged.
     pub fn patch(&mut self, section: Section, body: &Value, options: &WriteOptions) -> Result<WriteOutcome, Error> {
-        self.write(section, body, WriteKind::Patch, options)
+        let plan = self.plan(section, WriteKind::Patch, body, &options.limits)?;
+        self.write(vec![plan], section, options)
     }
 
     /// Makes a section's content `body` (S2 replace; `null` members dropped at any depth).
     pub fn replace(&mut self, section: Section, body: &Value, options: &WriteOptions) -> Result<WriteOutcome, Error> {
-        self.write(section, body, WriteKind::Replace, options)
+        let plan = self.plan(section, WriteKind::Replace, body, &options.limits)?;
+        self.write(vec![plan], section, options)
     }
 
-    fn write(
-        &mut self,
-        section: Section,
-        body: &Value,
-        kind: WriteKind,
-        options: &WriteOptions,
-    ) -> Result<WriteOutcome, Error> {
-        // Everything that can fail is checked first; the mutation below cannot fail.
+    /// IoT Hub's "update twin": merges a twin-shaped body's `tags` and `properties.desired`
+    /// parts as **one** atomic write (S2): both checked before either changes, `version` and the
+    /// etag advanced once, desired `$version` only when a desired part is present.
+    ///
+    /// Identity fields in the body (`deviceId`, `etag`, `version`, ...) are ignored, as SDKs send
+    /// them back; a `null` or absent part is left alone; `properties.reported` is refused
+    /// (`InvalidTwin`), since the service cannot write it. Error paths are relative to the body
+    /// (`/tags/a.b`, `/properties/desired/x`). `if_version`, when given, is the desired
+    /// `$version`.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use twindoc::{Twin, WriteOptions};
+    /// let mut twin = Twin::new("devA", "2026-11-28T10:00:00Z".parse()?);
+    /// let body = json!({"deviceId": "devA", "tags": {"site": "a"}, "properties": {"desired": {"on": true}}});
+    /// let outcome = twin.update(&body, &WriteOptions::new("2026-11-28T10:00:01Z".parse()?))?;
+    /// assert_eq!((outcome.version, outcome.section_version, outcome.etag.as_str()), (3, Some(2), "AAAAAAAAAAI="));
+    /// # Ok::<(), twindoc::Error>(())
+    /// ```
+    pub fn update(&mut self, body: &Value, options: &WriteOptions) -> Result<WriteOutcome, Error> {
+        self.write_twin(body, WriteKind::Patch, options)
+    }
+
+    /// IoT Hub's "replace twin": as [`Twin::update`], but each part present replaces its section.
+    pub fn replace_twin(&mut self, body: &Value, options: &WriteOptions) -> Result<WriteOutcome, Error> {
+        self.write_twin(body, WriteKind::Replace, options)
+    }
+
+    fn write_twin(&mut self, body: &Value, kind: WriteKind, options: &WriteOptions) -> Result<WriteOutcome, Error> {
+        let Value::Object(body) = body else {
+            return Err(Error::new(
+                ErrorKind::NotAnObject,
+                "",
+                "the twin body must be a JSON object",
+            ));
+        };
+        let properties = match body.get("properties") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(properties)) => Some(properties),
+            Some(_) => {
+                return Err(Error::new(
+                    ErrorKind::NotAnObject,
+                    "/properties",
+                    "properties must be an object",
+                ))
+            }
+        };
+        if properties.is_some_and(|p| p.get("reported").is_some_and(|r| !r.is_null())) {
+            return Err(invalid_twin(
+                "/properties/reported",
+                "the service cannot write reported properties",
+            ));
+        }
+        let mut plans = Vec::with_capacity(2);
+        for (section, part) in [
+            (Section::Tags, body.get("tags")),
+            (Section::Desired, properties.and_then(|p| p.get("desired"))),
+        ] {
+            if let Some(part) = part.filter(|p| !p.is_null()) {
+                // Size errors keep the empty path of S3; the others point into the body.
+                let plan = self
+                    .plan(section, kind, part, &options.limits)
+                    .map_err(|e| match e.kind() {
+                        ErrorKind::SizeLimitExceeded => e,
+                        _ => e.under(section.pointer()),
+                    })?;
+                plans.push(plan);
+            }
+        }
+        // The write counts as a tags-and-desired write even when both parts are absent.
+        let main = if plans.iter().any(|p| p.section == Section::Desired) {
+            Section::Desired
+        } else {
+            Section::Tags
+        };
+        self.write(plans, main, options)
+    }
+
+    /// Checks one section's part of a write and works out what it will do, changing nothing.
+    fn plan<'b>(&self, section: Section, kind: WriteKind, body: &'b Value, limits: &Limits) -> Result<Plan<'b>, Error> {
         let Value::Object(body) = body else {
             return Err(Error::new(ErrorKind::NotAnObject, "", "the body must be a JSON object"));
         };
-        check_body(body, &options.limits)?;
-        let empty = Map::new();
-        let current = self.section(section).unwrap_or(&empty);
+        check_body(body, limits)?;
         let old_size = self.sizes[section.index()];
-        let new_size = match kind {
-            WriteKind::Patch => u64::try_from(i128::from(old_size) + size_change(current, body)).unwrap_or(0),
-            WriteKind::Replace => written_object_size(body),
+        let (written, new_size) = match kind {
+            WriteKind::Patch => {
+                let change = size_change(self.section(section).unwrap_or(&Map::new()), body);
+                (None, u64::try_from(i128::from(old_size) + change).unwrap_or(0))
+            }
+            WriteKind::Replace => (Some(without_nulls(body)), written_object_size(body)),
         };
-        if let Some(max) = options.limits.section_bytes(section) {
+        if let Some(max) = limits.section_bytes(section) {
             if new_size > max && new_size > old_size {
                 return Err(Error::new(
                     ErrorKind::SizeLimitExceeded,
@@ -360,13 +446,27 @@ impl Twin {
                 ));
             }
         }
-        self.check_preconditions(section, options)?;
+        Ok(Plan {
+            section,
+            body,
+            written,
+            new_size,
+        })
+    }
+
+    /// Checks the preconditions, then applies the planned parts as one write counted against
+    /// `main` (the section whose `$version` `if_version` names and the outcome reports).
+    fn write(&mut self, plans: Vec<Plan<'_>>, main: Section, options: &WriteOptions) -> Result<WriteOutcome, Error> {
+        // Everything that can fail is checked before the first change; what follows cannot fail.
+        self.check_preconditions(main, options)?;
         let version = next(self.version(), "version")?;
-        let section_version = match section {
-            Section::Tags => None,
-            _ => Some(next(self.section_version(section).unwrap_or(0), "$version")?),
-        };
-        let etag = match section {
+        let mut section_version = None;
+        for plan in &plans {
+            if plan.section != Section::Tags {
+                section_version = Some(next(self.section_version(plan.section).unwrap_or(0), "$version")?);
+            }
+        }
+        let etag = match main {
             Section::Reported => self.etag().unwrap_or_default().to_owned(),
             _ => encode_etag(
                 self.etag()
@@ -375,69 +475,76 @@ impl Twin {
                     .wrapping_add(1),
             ),
         };
-        let written = match kind {
-            WriteKind::Patch => None,
-            WriteKind::Replace => Some(without_nulls(body)),
-        };
-        let notification = (section == Section::Desired).then(|| {
-            let mut notification = match &written {
-                Some(Value::Object(new)) => replace_notification(current, new),
-                _ => body.clone(),
-            };
-            notification.insert(VERSION.into(), section_version.unwrap_or(0).into());
-            Value::Object(notification)
-        });
-
-        let target = self.section_mut(section);
-        match section_version {
-            None => match written {
-                Some(Value::Object(new)) => *target = new,
-                _ => merge_object(target, body, None),
-            },
-            Some(section_version) => {
-                let stamp = Stamp::new(options.now, (section == Section::Desired).then_some(section_version));
-                let mut metadata = match target.shift_remove(METADATA) {
-                    Some(Value::Object(node)) => node,
-                    _ => Map::new(),
-                };
-                target.shift_remove(VERSION);
-                match written {
-                    Some(new) => {
-                        metadata = match stamp.tree(&new) {
-                            Value::Object(tree) => tree,
-                            _ => Map::new(),
-                        };
-                        if let Value::Object(new) = new {
-                            *target = new;
-                        }
-                    }
-                    None => {
-                        stamp.restamp(&mut metadata);
-                        merge_object(
-                            target,
-                            body,
-                            Some(Meta {
-                                node: &mut metadata,
-                                stamp: &stamp,
-                            }),
-                        );
-                    }
-                }
-                target.insert(METADATA.into(), Value::Object(metadata));
-                target.insert(VERSION.into(), section_version.into());
+        let mut notification = None;
+        for plan in plans {
+            if plan.section == Section::Desired {
+                notification = Some(self.notification(&plan, section_version.unwrap_or(0)));
             }
+            self.commit(plan, section_version, options.now);
         }
-        self.sizes[section.index()] = new_size;
         self.doc.insert("version".into(), version.into());
-        if section != Section::Reported {
+        if main != Section::Reported {
             self.doc.insert("etag".into(), etag.clone().into());
         }
         Ok(WriteOutcome {
             version,
-            section_version,
+            section_version: section_version.filter(|_| main != Section::Tags),
             etag,
             notification,
         })
+    }
+
+    /// What IoT Hub sends the device for a desired write (S7).
+    fn notification(&self, plan: &Plan<'_>, section_version: u64) -> Value {
+        let mut notification = match &plan.written {
+            Some(new) => replace_notification(self.section(plan.section).unwrap_or(&Map::new()), new),
+            None => plan.body.clone(),
+        };
+        notification.insert(VERSION.into(), section_version.into());
+        Value::Object(notification)
+    }
+
+    /// Applies a planned part: the content, and for desired and reported the metadata and
+    /// `$version`. Cannot fail.
+    fn commit(&mut self, plan: Plan<'_>, section_version: Option<u64>, now: Timestamp) {
+        let section = plan.section;
+        self.sizes[section.index()] = plan.new_size;
+        let target = self.section_mut(section);
+        let section_version = match section {
+            Section::Tags => {
+                match plan.written {
+                    Some(new) => *target = new,
+                    None => merge_object(target, plan.body, None),
+                }
+                return;
+            }
+            _ => section_version.unwrap_or(0),
+        };
+        let stamp = Stamp::new(now, (section == Section::Desired).then_some(section_version));
+        let mut metadata = match target.shift_remove(METADATA) {
+            Some(Value::Object(node)) => node,
+            _ => Map::new(),
+        };
+        target.shift_remove(VERSION);
+        match plan.written {
+            Some(new) => {
+                metadata = stamp.object_tree(&new);
+                *target = new;
+            }
+            None => {
+                stamp.restamp(&mut metadata);
+                merge_object(
+                    target,
+                    plan.body,
+                    Some(Meta {
+                        node: &mut metadata,
+                        stamp: &stamp,
+                    }),
+                );
+            }
+        }
+        target.insert(METADATA.into(), Value::Object(metadata));
+        target.insert(VERSION.into(), section_version.into());
     }
 
     fn check_preconditions(&self, section: Section, options: &WriteOptions) -> Result<(), Error> {
@@ -541,10 +648,11 @@ fn expect_type(
     }
 }
 
-/// The engine's nesting bound over the whole document: sections lie two levels below its root.
+/// The engine's nesting bound over the whole document: section content lies two levels below its
+/// root, and a metadata node one level below the member it describes.
 fn check_nesting_of(doc: &Map<String, Value>) -> Result<(), Error> {
     doc.iter().try_for_each(|(key, value)| {
-        check_nesting(value, 1, MAX_NESTING + 2).map_err(|e| e.under(&format!("/{}", crate::error::escaped(key))))
+        check_nesting(value, 1, MAX_NESTING + 3).map_err(|e| e.under(&format!("/{}", crate::error::escaped(key))))
     })
 }
 

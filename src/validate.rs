@@ -21,11 +21,8 @@ pub fn validate(twin: &Twin) -> Vec<Error> {
     let limits = Limits::azure();
     let mut found = Vec::new();
     for section in Section::ALL {
-        let Some(content) = twin.section(section) else {
-            continue;
-        };
         found.extend(
-            collect_violations(content, &limits)
+            collect_violations(twin.content(section), &limits)
                 .into_iter()
                 .map(|e| e.under(section.pointer())),
         );

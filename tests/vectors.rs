@@ -97,12 +97,14 @@ fn run_write(case: &Value) -> Result<(), String> {
         if write.get("limits").and_then(Value::as_str) == Some("none") {
             options = options.limits(Limits::none());
         }
-        let section = section(&write["section"]).map_err(at)?;
         let before = twin.to_json();
-        let result = match write["kind"].as_str() {
-            Some("patch") => twin.patch(section, &write["body"], &options),
-            Some("replace") => twin.replace(section, &write["body"], &options),
-            other => return Err(at(format!("unknown kind {other:?}"))),
+        let body = &write["body"];
+        let result = match (write["section"].as_str(), write["kind"].as_str()) {
+            (Some("twin"), Some("patch")) => twin.update(body, &options),
+            (Some("twin"), Some("replace")) => twin.replace_twin(body, &options),
+            (_, Some("patch")) => twin.patch(section(&write["section"]).map_err(at)?, body, &options),
+            (_, Some("replace")) => twin.replace(section(&write["section"]).map_err(at)?, body, &options),
+            (_, other) => return Err(at(format!("unknown kind {other:?}"))),
         };
         let expect = &write["expect"];
         if let Some(error) = expect.get("error") {
