@@ -1,1 +1,384 @@
-fn main() {}
+//! `twindoc`, the command line of the twin engine: create twins, write their sections, merge
+//! plain JSON, validate a twin against IoT Hub's limits and show what a device sees.
+//!
+//! Conventions, shared by every subcommand:
+//! - Inputs are file paths, or `-` for standard input (at most one input per command). An input
+//!   is read up to [`Limits::max_input_bytes`] and must be UTF-8 JSON.
+//! - The result is compact JSON on standard output, then a newline (`--pretty` indents it).
+//! - A rejected input (malformed JSON, a body breaking a limit, a failed precondition, a bad time)
+//!   exits 1, prints nothing on standard output and one line of JSON on standard error:
+//!   `{"code":"InvalidKey","status":400,"errorCode":400004,"path":"/a/b c","message":"..."}`.
+//! - A usage problem (bad arguments, a file that cannot be read, output that cannot be written)
+//!   exits 2 with a one-line message on standard error.
+//! - `validate` prints its report in every case and exits 1 when the twin is invalid.
+//!
+//! The engine reads no clock: without `--now` the time of a write is taken here, from the system.
+
+#![forbid(unsafe_code)]
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+use serde_json::{json, Value};
+use twindoc::{Error, ErrorKind, Limits, Section, Timestamp, Twin, WriteOptions};
+
+/// Azure IoT Hub device twin documents: writes, metadata, versions and limits.
+#[derive(Parser)]
+#[command(name = "twindoc", version)]
+struct Cli {
+    /// Indent the JSON output.
+    #[arg(long, global = true)]
+    pretty: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// A new device (or module) twin, as IoT Hub creates it.
+    New {
+        /// The device id.
+        device_id: String,
+        /// Make a module twin with this module id.
+        #[arg(long)]
+        module: Option<String>,
+        /// The creation time: RFC 3339 text or Unix milliseconds (default: the system clock).
+        #[arg(long, allow_hyphen_values = true)]
+        now: Option<String>,
+    },
+    /// Merge BODY into a section of TWIN (IoT Hub's PATCH).
+    Patch(WriteArgs),
+    /// Make BODY the content of a section of TWIN.
+    Replace(WriteArgs),
+    /// Merge PATCH into DOC by the twin merge rules, on plain JSON (no metadata, no limits).
+    Merge {
+        /// The JSON object to merge into (a file, or `-` for stdin).
+        doc: PathBuf,
+        /// The JSON object to merge (a file, or `-` for stdin).
+        patch: PathBuf,
+    },
+    /// Every violation of IoT Hub's limits in TWIN; exits 1 when there is any.
+    Validate {
+        /// The twin document (a file, or `-` for stdin).
+        twin: PathBuf,
+    },
+    /// What the device sees of TWIN: desired and reported without `$metadata`.
+    DeviceView {
+        /// The twin document (a file, or `-` for stdin).
+        twin: PathBuf,
+    },
+}
+
+/// The arguments of `patch` and `replace`.
+#[derive(Args)]
+struct WriteArgs {
+    /// The twin document (a file, or `-` for stdin).
+    twin: PathBuf,
+    /// The body of the write, a JSON object (a file, or `-` for stdin).
+    body: PathBuf,
+    /// The section written.
+    #[arg(long, value_enum)]
+    section: SectionArg,
+    /// The time of the write: RFC 3339 text or Unix milliseconds (default: the system clock).
+    #[arg(long, allow_hyphen_values = true)]
+    now: Option<String>,
+    /// Write only if the twin's etag is ETAG (`*` for any).
+    #[arg(long, value_name = "ETAG")]
+    if_match: Option<String>,
+    /// Write only if the section's `$version` is N.
+    #[arg(long, value_name = "N")]
+    if_version: Option<u64>,
+    /// Switch IoT Hub's numeric limits off (the flags below still apply).
+    #[arg(long)]
+    no_limits: bool,
+    /// The longest key, in UTF-8 bytes.
+    #[arg(long, value_name = "N")]
+    max_key_bytes: Option<usize>,
+    /// The longest string value, in UTF-8 bytes.
+    #[arg(long, value_name = "N")]
+    max_value_bytes: Option<usize>,
+    /// The deepest object or array, the section root being depth 0.
+    #[arg(long, value_name = "N")]
+    max_depth: Option<usize>,
+    /// The largest tags section, in S4 bytes.
+    #[arg(long, value_name = "N")]
+    tags_bytes: Option<u64>,
+    /// The largest desired section, in S4 bytes.
+    #[arg(long, value_name = "N")]
+    desired_bytes: Option<u64>,
+    /// The largest reported section, in S4 bytes.
+    #[arg(long, value_name = "N")]
+    reported_bytes: Option<u64>,
+    /// What to print: the new twin, or what the write did.
+    #[arg(long, value_enum, default_value_t = Print::Twin)]
+    print: Print,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SectionArg {
+    Tags,
+    Desired,
+    Reported,
+}
+
+impl From<SectionArg> for Section {
+    fn from(section: SectionArg) -> Section {
+        match section {
+            SectionArg::Tags => Section::Tags,
+            SectionArg::Desired => Section::Desired,
+            SectionArg::Reported => Section::Reported,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Print {
+    /// The twin after the write.
+    Twin,
+    /// `{"version", "sectionVersion", "etag", "notification"}`.
+    Outcome,
+}
+
+/// Why a command did not succeed.
+enum Failure {
+    /// The input was rejected: exit 1, its JSON error line on stderr.
+    Rejected {
+        kind: ErrorKind,
+        path: String,
+        message: String,
+    },
+    /// The command could not run as asked: exit 2, a one-line message on stderr.
+    Usage(String),
+}
+
+impl Failure {
+    fn rejected(kind: ErrorKind, message: impl Into<String>) -> Failure {
+        Failure::Rejected {
+            kind,
+            path: String::new(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Failure {
+        Failure::Rejected {
+            kind: error.kind(),
+            path: error.path().to_owned(),
+            message: error.message().to_owned(),
+        }
+    }
+}
+
+/// What a successful command prints, and whether its answer is a success (`validate` says no
+/// when the twin is invalid).
+struct Output {
+    text: String,
+    ok: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(output) => match writeln!(io::stdout().lock(), "{}", output.text) {
+            Ok(()) if output.ok => ExitCode::SUCCESS,
+            Ok(()) => ExitCode::from(1),
+            Err(e) => fail(Failure::Usage(format!("cannot write the output: {e}"))),
+        },
+        Err(failure) => fail(failure),
+    }
+}
+
+/// The one place failures are reported: prints the stderr line and picks the exit code.
+fn fail(failure: Failure) -> ExitCode {
+    // If stderr itself cannot be written to, the exit code is all that is left to say.
+    match failure {
+        Failure::Rejected { kind, path, message } => {
+            let line = json!({
+                "code": kind.name(),
+                "status": kind.status(),
+                "errorCode": kind.error_code(),
+                "path": path,
+                "message": message,
+            });
+            let _ = writeln!(io::stderr().lock(), "{line}");
+            ExitCode::from(1)
+        }
+        Failure::Usage(message) => {
+            let _ = writeln!(io::stderr().lock(), "twindoc: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<Output, Failure> {
+    let pretty = cli.pretty;
+    match &cli.command {
+        Command::New { device_id, module, now } => {
+            let now = time(now.as_deref())?;
+            let twin = match module {
+                Some(module) => Twin::new_module(device_id, module, now),
+                None => Twin::new(device_id, now),
+            };
+            Ok(twin_output(&twin, pretty))
+        }
+        Command::Patch(args) => write(args, false, pretty),
+        Command::Replace(args) => write(args, true, pretty),
+        Command::Merge { doc, patch } => {
+            one_stdin(doc, patch)?;
+            let limits = Limits::azure();
+            let mut doc = read_json(doc, &limits)?;
+            let patch = read_json(patch, &limits)?;
+            twindoc::merge(&mut doc, &patch)?;
+            render(&doc, pretty, true)
+        }
+        Command::Validate { twin } => {
+            let twin = read_twin(twin, &Limits::azure())?;
+            let violations: Vec<Value> = twindoc::validate(&twin)
+                .iter()
+                .map(|e| json!({"code": e.code(), "path": e.path(), "message": e.message()}))
+                .collect();
+            let valid = violations.is_empty();
+            render(&json!({"valid": valid, "violations": violations}), pretty, valid)
+        }
+        Command::DeviceView { twin } => {
+            let twin = read_twin(twin, &Limits::azure())?;
+            render(&twin.device_view(), pretty, true)
+        }
+    }
+}
+
+/// `patch` (or, with `replace`, `replace`): reads the twin and body, writes, prints.
+fn write(args: &WriteArgs, replace: bool, pretty: bool) -> Result<Output, Failure> {
+    one_stdin(&args.twin, &args.body)?;
+    let limits = limits(args);
+    let mut options = WriteOptions::new(time(args.now.as_deref())?).limits(limits);
+    options.if_match.clone_from(&args.if_match);
+    options.if_version = args.if_version;
+    let mut twin = read_twin(&args.twin, &limits)?;
+    let body = read_json(&args.body, &limits)?;
+    let section = Section::from(args.section);
+    let outcome = if replace {
+        twin.replace(section, &body, &options)?
+    } else {
+        twin.patch(section, &body, &options)?
+    };
+    match args.print {
+        Print::Twin => Ok(twin_output(&twin, pretty)),
+        Print::Outcome => render(&outcome, pretty, true),
+    }
+}
+
+/// IoT Hub's limits (or none, with `--no-limits`), changed by the limit flags.
+fn limits(args: &WriteArgs) -> Limits {
+    let mut limits = if args.no_limits {
+        Limits::none()
+    } else {
+        Limits::azure()
+    };
+    if let Some(n) = args.max_key_bytes {
+        limits = limits.with_max_key_bytes(n);
+    }
+    if let Some(n) = args.max_value_bytes {
+        limits = limits.with_max_value_bytes(n);
+    }
+    if let Some(n) = args.max_depth {
+        limits = limits.with_max_depth(n);
+    }
+    if let Some(n) = args.tags_bytes {
+        limits = limits.with_tags_bytes(n);
+    }
+    if let Some(n) = args.desired_bytes {
+        limits = limits.with_desired_bytes(n);
+    }
+    if let Some(n) = args.reported_bytes {
+        limits = limits.with_reported_bytes(n);
+    }
+    limits
+}
+
+/// The time of a write: `--now` (Unix milliseconds when all digits, else RFC 3339), or the
+/// system clock.
+fn time(now: Option<&str>) -> Result<Timestamp, Failure> {
+    let Some(text) = now else {
+        let nanos = match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(after) => i128::try_from(after.as_nanos()),
+            Err(before) => i128::try_from(before.duration().as_nanos()).map(|n| -n),
+        };
+        let nanos =
+            nanos.map_err(|_| Failure::rejected(ErrorKind::InvalidTimestamp, "the system clock is out of range"))?;
+        return Ok(Timestamp::from_unix_nanos(nanos)?);
+    };
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        let millis: i64 = text.parse().map_err(|_| {
+            Failure::rejected(
+                ErrorKind::InvalidTimestamp,
+                format!("{text} Unix milliseconds is out of range"),
+            )
+        })?;
+        Ok(Timestamp::from_unix_millis(millis)?)
+    } else {
+        Ok(Timestamp::parse_rfc3339(text)?)
+    }
+}
+
+/// Refuses to read two inputs from stdin.
+fn one_stdin(first: &Path, second: &Path) -> Result<(), Failure> {
+    if is_stdin(first) && is_stdin(second) {
+        return Err(Failure::Usage("only one input can be read from stdin (`-`)".into()));
+    }
+    Ok(())
+}
+
+fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+fn read_twin(path: &Path, limits: &Limits) -> Result<Twin, Failure> {
+    Ok(Twin::from_value(read_json(path, limits)?)?)
+}
+
+/// Reads and parses one input, never more than `limits.max_input_bytes()` bytes of it.
+fn read_json(path: &Path, limits: &Limits) -> Result<Value, Failure> {
+    let max = limits.max_input_bytes();
+    let unreadable = |e: io::Error| Failure::Usage(format!("cannot read {}: {e}", path.display()));
+    let source: Box<dyn Read> = if is_stdin(path) {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(File::open(path).map_err(unreadable)?)
+    };
+    let mut bytes = Vec::new();
+    let cap = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    source.take(cap).read_to_end(&mut bytes).map_err(unreadable)?;
+    if bytes.len() > max {
+        return Err(Failure::rejected(
+            ErrorKind::InvalidJson,
+            format!("the input is too large: over the maximum of {max} bytes"),
+        ));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|e| Failure::rejected(ErrorKind::InvalidJson, format!("the input is not UTF-8: {e}")))?;
+    Ok(twindoc::parse_json(&text, limits)?)
+}
+
+fn twin_output(twin: &Twin, pretty: bool) -> Output {
+    let text = if pretty { twin.to_json_pretty() } else { twin.to_json() };
+    Output { text, ok: true }
+}
+
+fn render(value: &impl Serialize, pretty: bool, ok: bool) -> Result<Output, Failure> {
+    let text = if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    };
+    let text = text.map_err(|e| Failure::Usage(format!("cannot write the output: {e}")))?;
+    Ok(Output { text, ok })
+}

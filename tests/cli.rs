@@ -1,0 +1,528 @@
+//! Black-box tests of the `twindoc` command line: they run the built binary.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const NOW: &str = "2026-01-01T00:00:00Z";
+const NOW_7: &str = "2026-01-01T00:00:00.0000000Z";
+const LATER: &str = "2026-01-01T00:00:05.5Z";
+const LATER_7: &str = "2026-01-01T00:00:05.5000000Z";
+
+/// What one run of the binary did.
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// The stdout of a successful run, as JSON.
+    fn json(&self) -> Value {
+        assert_eq!(self.code, Some(0), "stderr: {}", self.stderr);
+        assert!(
+            self.stdout.ends_with('\n'),
+            "output ends with a newline: {:?}",
+            self.stdout
+        );
+        assert_eq!(self.stdout.trim_end().lines().count(), 1, "compact output is one line");
+        serde_json::from_str(&self.stdout).expect("stdout is JSON")
+    }
+
+    /// Checks the run was a rejected input: exit 1, nothing on stdout, one JSON line on stderr
+    /// with these fields. Returns that line.
+    fn rejected(&self, code: &str, status: u64, error_code: u64, path: &str) -> Value {
+        assert_eq!(self.code, Some(1), "stderr: {}", self.stderr);
+        assert_eq!(self.stdout, "", "nothing on stdout");
+        assert_eq!(self.stderr.lines().count(), 1, "one line on stderr: {:?}", self.stderr);
+        let error: Value = serde_json::from_str(&self.stderr).expect("stderr is JSON");
+        assert_eq!(error["code"], code, "{error}");
+        assert_eq!(error["status"], status, "{error}");
+        assert_eq!(error["errorCode"], error_code, "{error}");
+        assert_eq!(error["path"], path, "{error}");
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{error}");
+        let keys: Vec<&str> = error.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(keys, ["code", "status", "errorCode", "path", "message"]);
+        error
+    }
+
+    fn usage_error(&self) {
+        assert_eq!(self.code, Some(2), "stdout: {} stderr: {}", self.stdout, self.stderr);
+        assert_eq!(self.stdout, "");
+        assert!(!self.stderr.is_empty());
+    }
+}
+
+fn twindoc(args: &[&str]) -> Run {
+    run_with_stdin(args, b"")
+}
+
+fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_twindoc"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_vec();
+    // The child may stop reading early (an oversized input): a broken pipe here is expected.
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(&stdin);
+    });
+    let output = child.wait_with_output().expect("the binary finishes");
+    writer.join().unwrap();
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// A temporary file, removed when dropped.
+struct Temp(PathBuf);
+
+impl Temp {
+    fn new(contents: impl AsRef<[u8]>) -> Temp {
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "twindoc-cli-{}-{}.json",
+            std::process::id(),
+            COUNT.fetch_add(1, Ordering::Relaxed)
+        );
+        let path = std::env::temp_dir().join(name);
+        std::fs::write(&path, contents).unwrap();
+        Temp(path)
+    }
+
+    fn json(value: &Value) -> Temp {
+        Temp::new(value.to_string())
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A file holding a new twin of device `devA`, created at `NOW`.
+fn new_twin() -> Temp {
+    Temp::new(twindoc(&["new", "devA", "--now", NOW]).stdout)
+}
+
+/// Patches `body` into `section` of a new twin; the run is returned as is.
+fn patch_new(section: &str, body: &[u8], extra: &[&str]) -> Run {
+    let twin = new_twin();
+    let body = Temp::new(body);
+    let mut args = vec!["patch", twin.path(), body.path(), "--section", section, "--now", LATER];
+    args.extend_from_slice(extra);
+    twindoc(&args)
+}
+
+#[test]
+fn new_twin_has_the_iot_hub_shape() {
+    let twin = twindoc(&["new", "devA", "--now", NOW]).json();
+    assert_eq!(
+        twin,
+        json!({
+            "deviceId": "devA",
+            "etag": "AAAAAAAAAAE=",
+            "version": 2,
+            "properties": {
+                "desired": {"$metadata": {"$lastUpdated": NOW_7, "$lastUpdatedVersion": 1}, "$version": 1},
+                "reported": {"$metadata": {"$lastUpdated": NOW_7}, "$version": 1}
+            }
+        })
+    );
+    assert!(twin.get("tags").is_none());
+}
+
+#[test]
+fn new_accepts_unix_millis_offsets_and_modules() {
+    let twin = twindoc(&["new", "devA", "--module", "mod1", "--now", "1767225600123"]).json();
+    assert_eq!(twin["moduleId"], "mod1");
+    assert_eq!(
+        twin["properties"]["reported"]["$metadata"]["$lastUpdated"],
+        "2026-01-01T00:00:00.1230000Z"
+    );
+    let twin = twindoc(&["new", "devA", "--now", "-1"]).json();
+    assert_eq!(
+        twin["properties"]["desired"]["$metadata"]["$lastUpdated"],
+        "1969-12-31T23:59:59.9990000Z"
+    );
+    let twin = twindoc(&["new", "devA", "--now", "2026-01-01T02:00:00.123456789+02:00"]).json();
+    assert_eq!(
+        twin["properties"]["desired"]["$metadata"]["$lastUpdated"],
+        "2026-01-01T00:00:00.1234567Z"
+    );
+}
+
+#[test]
+fn new_without_now_reads_the_clock() {
+    let twin = twindoc(&["new", "devA"]).json();
+    let stamp = twin["properties"]["desired"]["$metadata"]["$lastUpdated"]
+        .as_str()
+        .unwrap();
+    // 2020 or later, in the 7-digit format.
+    assert_eq!(stamp.len(), 28, "{stamp}");
+    assert!(
+        stamp.as_bytes()[0] == b'2' && stamp.ends_with('Z') && stamp > "2020",
+        "{stamp}"
+    );
+}
+
+#[test]
+fn pretty_indents_every_output() {
+    let run = twindoc(&["new", "devA", "--now", NOW, "--pretty"]);
+    assert_eq!(run.code, Some(0));
+    assert!(run.stdout.starts_with("{\n  \"deviceId\": \"devA\""), "{}", run.stdout);
+    assert!(run.stdout.ends_with("}\n"));
+    let twin = new_twin();
+    let run = twindoc(&["--pretty", "device-view", twin.path()]);
+    assert!(run.stdout.starts_with("{\n  \"desired\""), "{}", run.stdout);
+}
+
+#[test]
+fn patch_desired_from_files() {
+    let twin = patch_new("desired", br#"{"fan": {"speed": 3}, "mode": "eco"}"#, &[]).json();
+    let desired = &twin["properties"]["desired"];
+    assert_eq!(desired["fan"], json!({"speed": 3}));
+    assert_eq!(desired["mode"], "eco");
+    assert_eq!(desired["$version"], 2);
+    assert_eq!(twin["version"], 3);
+    assert_eq!(twin["etag"], "AAAAAAAAAAI=");
+    let meta = &desired["$metadata"];
+    assert_eq!(meta["$lastUpdated"], LATER_7);
+    assert_eq!(
+        meta["fan"]["speed"],
+        json!({"$lastUpdated": LATER_7, "$lastUpdatedVersion": 2})
+    );
+    assert_eq!(meta["mode"]["$lastUpdatedVersion"], 2);
+}
+
+#[test]
+fn patch_reads_the_body_or_the_twin_from_stdin() {
+    let twin = new_twin();
+    let run = run_with_stdin(
+        &["patch", twin.path(), "-", "--section", "desired", "--now", LATER],
+        br#"{"a": 1}"#,
+    );
+    assert_eq!(run.json()["properties"]["desired"]["a"], 1);
+
+    let twin_text = twindoc(&["new", "devA", "--now", NOW]).stdout;
+    let body = Temp::new(r#"{"loc": {"city": "Oslo"}}"#);
+    let run = run_with_stdin(
+        &["patch", "-", body.path(), "--section", "tags", "--now", LATER],
+        twin_text.as_bytes(),
+    );
+    let out = run.json();
+    assert_eq!(out["tags"], json!({"loc": {"city": "Oslo"}}));
+    // IoT Hub shows tags before properties.
+    let keys: Vec<&String> = out.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["deviceId", "etag", "version", "tags", "properties"]);
+}
+
+#[test]
+fn two_stdin_inputs_are_a_usage_error() {
+    twindoc(&["patch", "-", "-", "--section", "desired", "--now", NOW]).usage_error();
+    twindoc(&["merge", "-", "-"]).usage_error();
+}
+
+#[test]
+fn print_outcome_gives_versions_etag_and_notification() {
+    let out = patch_new("desired", br#"{"a": {"b": null}, "c": null}"#, &["--print", "outcome"]).json();
+    assert_eq!(
+        out,
+        json!({"version": 3, "sectionVersion": 2, "etag": "AAAAAAAAAAI=",
+               "notification": {"a": {"b": null}, "c": null, "$version": 2}})
+    );
+    let out = patch_new("reported", br#"{"x": 1}"#, &["--print", "outcome"]).json();
+    assert_eq!(
+        out,
+        json!({"version": 3, "sectionVersion": 2, "etag": "AAAAAAAAAAE=", "notification": null})
+    );
+    let out = patch_new("tags", br#"{"x": 1}"#, &["--print", "outcome"]).json();
+    assert_eq!(out["sectionVersion"], Value::Null);
+    assert_eq!(out["etag"], "AAAAAAAAAAI=");
+}
+
+#[test]
+fn replace_makes_the_section_the_body() {
+    let twin = patch_new("desired", br#"{"cfg": {"a": 1, "b": 2}, "x": 1}"#, &[]).json();
+    let twin = Temp::json(&twin);
+    let body = Temp::new(r#"{"cfg": {"a": 1}, "n": null}"#);
+    let args = [
+        "replace",
+        twin.path(),
+        body.path(),
+        "--section",
+        "desired",
+        "--now",
+        NOW,
+    ];
+    let out = twindoc(&[&args[..], &["--print", "outcome"]].concat()).json();
+    assert_eq!(
+        out["notification"],
+        json!({"cfg": {"a": 1, "b": null}, "x": null, "$version": 3})
+    );
+    let desired = twindoc(&args).json()["properties"]["desired"].clone();
+    assert_eq!(desired["cfg"], json!({"a": 1}));
+    assert!(desired.get("x").is_none() && desired.get("n").is_none());
+    assert_eq!(desired["$metadata"]["cfg"]["a"]["$lastUpdated"], NOW_7);
+}
+
+#[test]
+fn preconditions_are_checked() {
+    patch_new("desired", b"{}", &["--if-match", "AAAAAAAAAAE="]).json();
+    patch_new("desired", b"{}", &["--if-match", "W/\"AAAAAAAAAAE=\""]).json();
+    patch_new("desired", b"{}", &["--if-match", "*"]).json();
+    patch_new("desired", b"{}", &["--if-match", "AAAAAAAAAAc="]).rejected("PreconditionFailed", 412, 412001, "");
+    patch_new("reported", b"{}", &["--if-version", "1"]).json();
+    patch_new("reported", b"{}", &["--if-version", "7"]).rejected("PreconditionFailed", 412, 412001, "");
+}
+
+#[test]
+fn key_rules_name_the_offending_path() {
+    patch_new("desired", br#"{"x": {"a.b": 1}}"#, &[]).rejected("InvalidKey", 400, 400004, "/x/a.b");
+    patch_new("tags", br#"{"a": {"b c": 1}}"#, &[]).rejected("InvalidKey", 400, 400004, "/a/b c");
+    patch_new("desired", br#"{"$version": 9}"#, &[]).rejected("InvalidKey", 400, 400004, "/$version");
+    patch_new("desired", br#"{"a/b": {"c~d#": 1}}"#, &[]).rejected("InvalidKey", 400, 400004, "/a~1b/c~0d#");
+    let long_key = format!(r#"{{"p": {{"{}": 1}}}}"#, "k".repeat(1025));
+    let path = format!("/p/{}", "k".repeat(1025));
+    patch_new("reported", long_key.as_bytes(), &[]).rejected("KeyTooLong", 400, 400004, &path);
+}
+
+#[test]
+fn value_rules_name_the_offending_path() {
+    let long = format!(r#"{{"s": "{}"}}"#, "v".repeat(4097));
+    patch_new("desired", long.as_bytes(), &[]).rejected("ValueTooLong", 400, 400004, "/s");
+    patch_new("desired", br#"{"n": 4503599627370496}"#, &[]).rejected("IntegerOutOfRange", 400, 400004, "/n");
+    patch_new("desired", br#"{"n": -4503599627370496}"#, &[]).json();
+    patch_new("desired", br#"{"a": [1, null]}"#, &[]).rejected("NullInArray", 400, 400004, "/a/1");
+    let deep = r#"{"l1":{"l2":{"l3":{"l4":{"l5":{"l6":{"l7":{"l8":{"l9":{"l10":{"l11":{}}}}}}}}}}}}"#;
+    patch_new("desired", deep.as_bytes(), &[]).rejected("TooDeep", 400, 400004, "/l1/l2/l3/l4/l5/l6/l7/l8/l9/l10/l11");
+}
+
+#[test]
+fn body_must_be_a_json_object() {
+    patch_new("desired", b"[1, 2]", &[]).rejected("NotAnObject", 400, 400004, "");
+    patch_new("desired", b"\"text\"", &[]).rejected("NotAnObject", 400, 400004, "");
+    patch_new("desired", br#"{"a": 1"#, &[]).rejected("InvalidJson", 400, 400006, "");
+    patch_new("desired", b"", &[]).rejected("InvalidJson", 400, 400006, "");
+    patch_new("desired", b"{\"a\": \"\xff\"}", &[]).rejected("InvalidJson", 400, 400006, "");
+}
+
+#[test]
+fn deeply_nested_input_is_refused_quickly() {
+    let start = Instant::now();
+    let body = "[".repeat(100_000);
+    patch_new("desired", body.as_bytes(), &[]).rejected("InvalidJson", 400, 400006, "");
+    let twin = "{\"tags\":".repeat(100_000);
+    let run = run_with_stdin(&["device-view", "-"], twin.as_bytes());
+    run.rejected("InvalidJson", 400, 400006, "");
+    assert!(start.elapsed() < Duration::from_secs(30), "{:?}", start.elapsed());
+}
+
+#[test]
+fn a_50_mb_string_is_too_long() {
+    let body = format!(r#"{{"big": "{}"}}"#, "x".repeat(50 << 20));
+    patch_new("reported", body.as_bytes(), &[]).rejected("ValueTooLong", 400, 400004, "/big");
+}
+
+#[test]
+fn oversized_input_is_refused_unread() {
+    let max = twindoc::Limits::azure().max_input_bytes();
+    let mut input = vec![b' '; max + 1];
+    input[0] = b'{';
+    let run = run_with_stdin(&["device-view", "-"], &input);
+    let error = run.rejected("InvalidJson", 400, 400006, "");
+    assert!(error["message"].as_str().unwrap().contains("too large"), "{error}");
+}
+
+#[test]
+fn section_size_is_limited() {
+    let part = "y".repeat(4000);
+    let body = json!({"a": part, "b": part, "c": part}).to_string();
+    patch_new("tags", body.as_bytes(), &[]).rejected("SizeLimitExceeded", 403, 403100, "");
+    patch_new("desired", body.as_bytes(), &[]).json();
+    patch_new("desired", body.as_bytes(), &["--desired-bytes", "100"]).rejected("SizeLimitExceeded", 403, 403100, "");
+    patch_new("tags", body.as_bytes(), &["--tags-bytes", "20000"]).json();
+    patch_new("reported", br#"{"abc": 1}"#, &["--reported-bytes", "10"]).rejected("SizeLimitExceeded", 403, 403100, "");
+}
+
+#[test]
+fn no_limits_accepts_what_azure_refuses() {
+    let body = json!({"s": "z".repeat(5000)}).to_string();
+    patch_new("desired", body.as_bytes(), &[]).rejected("ValueTooLong", 400, 400004, "/s");
+    let twin = patch_new("desired", body.as_bytes(), &["--no-limits"]).json();
+    assert_eq!(twin["properties"]["desired"]["s"].as_str().map(str::len), Some(5000));
+    patch_new("desired", br#"{"n": 4503599627370496}"#, &["--no-limits"]).json();
+    // The document-model rules still apply.
+    patch_new("desired", br#"{"a b": 1}"#, &["--no-limits"]).rejected("InvalidKey", 400, 400004, "/a b");
+    // And a limit flag applies over none.
+    patch_new("desired", body.as_bytes(), &["--no-limits", "--max-value-bytes", "10"]).rejected(
+        "ValueTooLong",
+        400,
+        400004,
+        "/s",
+    );
+}
+
+#[test]
+fn custom_limit_flags_apply() {
+    let depth3 = br#"{"a": {"b": {"c": {}}}}"#;
+    patch_new("desired", depth3, &[]).json();
+    patch_new("desired", depth3, &["--max-depth", "2"]).rejected("TooDeep", 400, 400004, "/a/b/c");
+    patch_new("desired", br#"{"a": {"b": 1}}"#, &["--max-depth", "2"]).json();
+    patch_new("desired", br#"{"abcd": 1}"#, &["--max-key-bytes", "3"]).rejected("KeyTooLong", 400, 400004, "/abcd");
+    patch_new("desired", br#"{"abc": "12345"}"#, &["--max-value-bytes", "4"]).rejected(
+        "ValueTooLong",
+        400,
+        400004,
+        "/abc",
+    );
+    let deep = br#"{"l1":{"l2":{"l3":{"l4":{"l5":{"l6":{"l7":{"l8":{"l9":{"l10":{"l11":{}}}}}}}}}}}}"#;
+    patch_new("desired", deep, &["--max-depth", "11"]).json();
+}
+
+#[test]
+fn bad_twins_and_times_are_rejected() {
+    let twin = Temp::new(r#"{"deviceId": "d", "version": "x"}"#);
+    let body = Temp::new("{}");
+    let args = ["patch", twin.path(), body.path(), "--section", "tags", "--now", NOW];
+    twindoc(&args).rejected("InvalidTwin", 400, 400004, "/version");
+    let twin = Temp::new(r#"{"properties": {"desired": {"$version": -1}}}"#);
+    twindoc(&["device-view", twin.path()]).rejected("InvalidTwin", 400, 400004, "/properties/desired/$version");
+    twindoc(&["new", "d", "--now", "yesterday"]).rejected("InvalidTimestamp", 400, 400004, "");
+    twindoc(&["new", "d", "--now", "2026-02-30T00:00:00Z"]).rejected("InvalidTimestamp", 400, 400004, "");
+    twindoc(&["new", "d", "--now", "99999999999999999999999"]).rejected("InvalidTimestamp", 400, 400004, "");
+    let twin = new_twin();
+    let args = [
+        "patch",
+        twin.path(),
+        body.path(),
+        "--section",
+        "desired",
+        "--now",
+        "1e3",
+    ];
+    twindoc(&args).rejected("InvalidTimestamp", 400, 400004, "");
+}
+
+#[test]
+fn a_failed_write_prints_nothing_and_changes_nothing() {
+    let twin = new_twin();
+    let before = std::fs::read(&twin.0).unwrap();
+    let body = Temp::new(r#"{"ok": 1, "bad#": 2}"#);
+    let run = twindoc(&["patch", twin.path(), body.path(), "--section", "desired"]);
+    run.rejected("InvalidKey", 400, 400004, "/bad#");
+    assert_eq!(std::fs::read(&twin.0).unwrap(), before);
+}
+
+#[test]
+fn merge_follows_the_twin_rules() {
+    let doc = Temp::json(&json!({"a": {"b": 1, "c": 2}, "list": [1, 2]}));
+    let patch = Temp::json(&json!({"a": {"b": null, "d": {"e": null}}, "list": [3]}));
+    let out = twindoc(&["merge", doc.path(), patch.path()]).json();
+    assert_eq!(out, json!({"a": {"c": 2, "d": {}}, "list": [3]}));
+    let out = run_with_stdin(&["merge", "-", patch.path()], br#"{"z": true}"#).json();
+    assert_eq!(out, json!({"z": true, "a": {"d": {}}, "list": [3]}));
+    let array = Temp::new("[]");
+    twindoc(&["merge", doc.path(), array.path()]).rejected("NotAnObject", 400, 400004, "");
+    twindoc(&["merge", array.path(), doc.path()]).rejected("NotAnObject", 400, 400004, "");
+}
+
+#[test]
+fn validate_reports_every_violation() {
+    let twin = new_twin();
+    let run = twindoc(&["validate", twin.path()]);
+    assert_eq!(run.json(), json!({"valid": true, "violations": []}));
+
+    let bad = Temp::json(&json!({
+        "deviceId": "d",
+        "tags": {"a b": [1, null]},
+        "properties": {"desired": {"s": "q".repeat(4097), "$version": 2}}
+    }));
+    let run = twindoc(&["validate", bad.path()]);
+    assert_eq!(run.code, Some(1));
+    assert_eq!(run.stderr, "");
+    let report: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["valid"], false);
+    let found: Vec<(&str, &str)> = report["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["code"].as_str().unwrap(), v["path"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("InvalidKey", "/tags/a b"),
+            ("NullInArray", "/tags/a b/1"),
+            ("ValueTooLong", "/properties/desired/s")
+        ]
+    );
+    assert!(report["violations"][0]["message"].as_str().is_some());
+
+    let malformed = Temp::new("[]");
+    twindoc(&["validate", malformed.path()]).rejected("InvalidTwin", 400, 400004, "");
+}
+
+#[test]
+fn device_view_hides_metadata() {
+    let twin = patch_new("desired", br#"{"a": {"b": 1}}"#, &[]).json();
+    let twin = Temp::json(&twin);
+    let view = twindoc(&["device-view", twin.path()]).json();
+    assert_eq!(
+        view,
+        json!({"desired": {"a": {"b": 1}, "$version": 2}, "reported": {"$version": 1}})
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let twin = new_twin();
+    let body = Temp::new("{}");
+    twindoc(&[]).usage_error();
+    twindoc(&["frobnicate"]).usage_error();
+    twindoc(&["patch", twin.path(), body.path()]).usage_error();
+    twindoc(&["patch", twin.path(), body.path(), "--section", "secret"]).usage_error();
+    twindoc(&["patch", twin.path(), "--section", "tags"]).usage_error();
+    twindoc(&[
+        "patch",
+        twin.path(),
+        body.path(),
+        "--section",
+        "tags",
+        "--if-version",
+        "x",
+    ])
+    .usage_error();
+    twindoc(&["patch", twin.path(), body.path(), "--section", "tags", "--print", "all"]).usage_error();
+    twindoc(&["new"]).usage_error();
+}
+
+#[test]
+fn unreadable_files_are_usage_errors() {
+    let missing = std::env::temp_dir().join(format!("twindoc-cli-missing-{}.json", std::process::id()));
+    let missing = missing.to_str().unwrap();
+    let run = twindoc(&["device-view", missing]);
+    run.usage_error();
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains(missing));
+    let dir = std::env::temp_dir();
+    twindoc(&["validate", dir.to_str().unwrap()]).usage_error();
+    let twin = new_twin();
+    twindoc(&["patch", twin.path(), missing, "--section", "tags"]).usage_error();
+    assert!(Path::new(twin.path()).exists());
+}
