@@ -93,7 +93,9 @@ pub struct Error {
 }
 
 impl Error {
-    pub(crate) fn new(kind: ErrorKind, path: impl Into<String>, message: impl Into<String>) -> Self {
+    /// An error of `kind` at `path` (a JSON Pointer), for callers that check input of their own
+    /// (bindings, tools) and report it the same way.
+    pub fn new(kind: ErrorKind, path: impl Into<String>, message: impl Into<String>) -> Self {
         Error {
             kind,
             path: path.into(),

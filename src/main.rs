@@ -25,7 +25,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 use serde_json::{json, Value};
-use twindoc::{Error, ErrorKind, Limits, Section, Timestamp, Twin, WriteOptions};
+use twindoc::{Error, ErrorKind, Limits, Section, Timestamp, Twin, WriteOptions, WriteOutcome};
 
 /// Azure IoT Hub device twin documents: writes, metadata, versions and limits.
 #[derive(Parser)]
@@ -81,7 +81,7 @@ struct WriteArgs {
     twin: PathBuf,
     /// The body of the write, a JSON object (a file, or `-` for stdin).
     body: PathBuf,
-    /// The section written.
+    /// The section written, or `twin` for a twin-shaped body (tags and desired in one write).
     #[arg(long, value_enum)]
     section: SectionArg,
     /// The time of the write: RFC 3339 text or Unix milliseconds (default: the system clock).
@@ -124,16 +124,8 @@ enum SectionArg {
     Tags,
     Desired,
     Reported,
-}
-
-impl From<SectionArg> for Section {
-    fn from(section: SectionArg) -> Section {
-        match section {
-            SectionArg::Tags => Section::Tags,
-            SectionArg::Desired => Section::Desired,
-            SectionArg::Reported => Section::Reported,
-        }
-    }
+    /// A twin-shaped body: its tags and desired parts in one write (IoT Hub's update/replace twin).
+    Twin,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -147,32 +139,20 @@ enum Print {
 /// Why a command did not succeed.
 enum Failure {
     /// The input was rejected: exit 1, its JSON error line on stderr.
-    Rejected {
-        kind: ErrorKind,
-        path: String,
-        message: String,
-    },
+    Rejected(Error),
     /// The command could not run as asked: exit 2, a one-line message on stderr.
     Usage(String),
 }
 
 impl Failure {
     fn rejected(kind: ErrorKind, message: impl Into<String>) -> Failure {
-        Failure::Rejected {
-            kind,
-            path: String::new(),
-            message: message.into(),
-        }
+        Failure::Rejected(Error::new(kind, "", message))
     }
 }
 
 impl From<Error> for Failure {
     fn from(error: Error) -> Failure {
-        Failure::Rejected {
-            kind: error.kind(),
-            path: error.path().to_owned(),
-            message: error.message().to_owned(),
-        }
+        Failure::Rejected(error)
     }
 }
 
@@ -199,13 +179,13 @@ fn main() -> ExitCode {
 fn fail(failure: Failure) -> ExitCode {
     // If stderr itself cannot be written to, the exit code is all that is left to say.
     match failure {
-        Failure::Rejected { kind, path, message } => {
+        Failure::Rejected(error) => {
             let line = json!({
-                "code": kind.name(),
-                "status": kind.status(),
-                "errorCode": kind.error_code(),
-                "path": path,
-                "message": message,
+                "code": error.code(),
+                "status": error.status(),
+                "errorCode": error.error_code(),
+                "path": error.path(),
+                "message": error.message(),
             });
             let _ = writeln!(io::stderr().lock(), "{line}");
             ExitCode::from(1)
@@ -263,14 +243,25 @@ fn write(args: &WriteArgs, replace: bool, pretty: bool) -> Result<Output, Failur
     options.if_version = args.if_version;
     let mut twin = read_twin(&args.twin, &limits)?;
     let body = read_json(&args.body, &limits)?;
-    let section = Section::from(args.section);
+    let section = match args.section {
+        SectionArg::Tags => Section::Tags,
+        SectionArg::Desired => Section::Desired,
+        SectionArg::Reported => Section::Reported,
+        SectionArg::Twin if replace => return finish(twin.replace_twin(&body, &options)?, &twin, args, pretty),
+        SectionArg::Twin => return finish(twin.update(&body, &options)?, &twin, args, pretty),
+    };
     let outcome = if replace {
         twin.replace(section, &body, &options)?
     } else {
         twin.patch(section, &body, &options)?
     };
+    finish(outcome, &twin, args, pretty)
+}
+
+/// Prints what `--print` asks for after a write.
+fn finish(outcome: WriteOutcome, twin: &Twin, args: &WriteArgs, pretty: bool) -> Result<Output, Failure> {
     match args.print {
-        Print::Twin => Ok(twin_output(&twin, pretty)),
+        Print::Twin => Ok(twin_output(twin, pretty)),
         Print::Outcome => render(&outcome, pretty, true),
     }
 }

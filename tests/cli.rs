@@ -526,3 +526,17 @@ fn unreadable_files_are_usage_errors() {
     twindoc(&["patch", twin.path(), missing, "--section", "tags"]).usage_error();
     assert!(Path::new(twin.path()).exists());
 }
+
+#[test]
+fn section_twin_writes_tags_and_desired_at_once() {
+    let body = br#"{"deviceId": "ignored", "tags": {"site": "a"}, "properties": {"desired": {"on": true}}}"#;
+    let outcome = patch_new("twin", body, &["--print", "outcome"]).json();
+    assert_eq!(
+        outcome,
+        json!({"version": 3, "sectionVersion": 2, "etag": "AAAAAAAAAAI=", "notification": {"on": true, "$version": 2}})
+    );
+    let refused = patch_new("twin", br#"{"tags": {"ok": 1}, "properties": {"reported": {"x": 1}}}"#, &[]);
+    refused.rejected("InvalidTwin", 400, 400004, "/properties/reported");
+    let refused = patch_new("twin", br#"{"tags": {"a.b": 1}, "properties": {"desired": {"ok": 1}}}"#, &[]);
+    refused.rejected("InvalidKey", 400, 400004, "/tags/a.b");
+}
