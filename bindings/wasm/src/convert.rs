@@ -1,0 +1,134 @@
+//! JavaScript values in and out (SEMANTICS.md S10).
+//!
+//! A JavaScript value must mean exactly what the same JSON text means to the native engine. It
+//! is walked here, bounded in depth, rather than passed through `JSON.stringify`, which would turn
+//! `NaN` into `null` (a deletion) and loop or overflow on deep or cyclic objects.
+
+use js_sys::{Array, Object, Reflect, JSON};
+use serde_json::{Map, Value};
+use twindoc::{Error, ErrorKind, Limits, MAX_NESTING};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The deepest a value crossing the boundary may be: a whole twin's sections, their metadata one
+/// level below, and room for the engine's own bound to speak first.
+const MAX_JS_DEPTH: usize = MAX_NESTING + 4;
+
+/// 2^53: integral numbers at or beyond it are no longer exact in JavaScript.
+const EXACT_LIMIT: f64 = 9_007_199_254_740_992.0;
+
+/// A JSON document given as text (parsed as the native engine parses text) or as a JavaScript
+/// value (converted by the S10 rules).
+pub(crate) fn input(value: &JsValue, limits: &Limits) -> Result<Value, Error> {
+    match value.as_string() {
+        Some(text) => twindoc::parse_json(&text, limits),
+        None => from_js(value),
+    }
+}
+
+/// Converts a JavaScript value as `JSON.stringify` would read it, but refusing what it would
+/// silently change: `NaN`, `Infinity`, `BigInt`, functions, symbols and objects that are not
+/// plain (`Date`, `Map`, class instances) are `InvalidJson`; an `undefined` member is absent; an
+/// integral number below 1e21 is an integer literal, refused at or beyond 2^53.
+pub(crate) fn from_js(value: &JsValue) -> Result<Value, Error> {
+    let mut path = Vec::new();
+    convert(value, 0, &mut path).map_err(|(kind, message)| {
+        let pointer: String = path.iter().map(|token: &String| format!("/{}", escape(token))).collect();
+        Error::new(kind, pointer, message)
+    })
+}
+
+type Failure = (ErrorKind, String);
+
+fn invalid(message: impl Into<String>) -> Failure {
+    (ErrorKind::InvalidJson, message.into())
+}
+
+fn convert(value: &JsValue, depth: usize, path: &mut Vec<String>) -> Result<Value, Failure> {
+    if let Some(text) = value.as_string() {
+        return Ok(Value::String(text));
+    }
+    if let Some(number) = value.as_f64() {
+        return convert_number(number);
+    }
+    if let Some(flag) = value.as_bool() {
+        return Ok(Value::Bool(flag));
+    }
+    if value.is_null() || value.is_undefined() {
+        // `undefined` reaches here only as an array element, which JSON.stringify writes as null.
+        return Ok(Value::Null);
+    }
+    if value.is_bigint() {
+        return Err(invalid("a BigInt is not a JSON value"));
+    }
+    if value.is_function() || value.is_symbol() {
+        return Err(invalid("functions and symbols are not JSON values"));
+    }
+    if depth >= MAX_JS_DEPTH {
+        return Err(invalid(format!(
+            "the value is nested deeper than the engine's bound of {MAX_NESTING} levels"
+        )));
+    }
+    if Array::is_array(value) {
+        let array: &Array = value.unchecked_ref();
+        let mut items = Vec::with_capacity(array.length() as usize);
+        for (index, item) in array.iter().enumerate() {
+            path.push(index.to_string());
+            items.push(convert(&item, depth + 1, path)?);
+            path.pop();
+        }
+        return Ok(Value::Array(items));
+    }
+    let Some(object) = value.dyn_ref::<Object>().filter(|o| is_plain(o)) else {
+        return Err(invalid("only plain objects are JSON objects (not Date, Map or class instances)"));
+    };
+    let keys = Object::keys(object);
+    let mut members = Map::new();
+    for key in keys.iter() {
+        let name = key.as_string().unwrap_or_default();
+        let member = Reflect::get(object, &key).map_err(|_| invalid(format!("member {name:?} cannot be read")))?;
+        if member.is_undefined() {
+            continue;
+        }
+        path.push(name);
+        let converted = convert(&member, depth + 1, path)?;
+        let name = path.pop().unwrap_or_default();
+        members.insert(name, converted);
+    }
+    Ok(Value::Object(members))
+}
+
+fn convert_number(number: f64) -> Result<Value, Failure> {
+    if !number.is_finite() {
+        return Err(invalid(format!("{number} is not a JSON number")));
+    }
+    if number.fract() == 0.0 && number.abs() < 1e21 {
+        if number.abs() >= EXACT_LIMIT {
+            return Err((
+                ErrorKind::IntegerOutOfRange,
+                format!("the integer {number} is beyond 2^53 and no longer exact"),
+            ));
+        }
+        // Exact: |number| < 2^53 fits an i64 with no rounding.
+        return Ok(Value::from(number as i64));
+    }
+    Ok(serde_json::Number::from_f64(number).map_or(Value::Null, Value::Number))
+}
+
+/// An object whose prototype is `Object.prototype` or `null`, as `{...}` and `JSON.parse` make.
+fn is_plain(object: &Object) -> bool {
+    let prototype = Object::get_prototype_of(object);
+    prototype.is_null() || Object::get_prototype_of(&prototype).is_null()
+}
+
+fn escape(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+/// A JSON document out, as a plain JavaScript value (through the engine's own JSON text and
+/// `JSON.parse`, the fastest way across the boundary).
+pub(crate) fn to_js(value: &impl serde::Serialize) -> JsValue {
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|text| JSON::parse(&text).ok())
+        .unwrap_or(JsValue::NULL)
+}

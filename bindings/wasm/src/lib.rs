@@ -1,0 +1,299 @@
+//! twindoc for JavaScript: the native engine compiled to WebAssembly, with thin glue.
+//!
+//! Everything here converts arguments (SEMANTICS.md S10), calls the core and converts the answer;
+//! the behaviour is the core's. Errors are thrown as JavaScript `Error`s named `TwinError` with
+//! `code`, `status`, `errorCode` and `path`. A `Twin` stays in WebAssembly memory between calls.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod convert;
+
+use js_sys::{Date, Reflect};
+use serde_json::Value;
+use twindoc::{Error, ErrorKind, Limits, Section, Timestamp, WriteOptions};
+use wasm_bindgen::prelude::*;
+
+use crate::convert::{input, to_js};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** RFC 3339 text, Unix milliseconds, or a Date. */
+export type Time = string | number | Date;
+/** A section of a twin; "twin" writes a twin-shaped body's tags and desired parts at once. */
+export type SectionName = "tags" | "desired" | "reported";
+/** Limits over IoT Hub's defaults ("azure"); "none" switches the numeric limits off. */
+export interface LimitsObject {
+  maxKeyBytes?: number; maxValueBytes?: number; maxDepth?: number;
+  tagsBytes?: number; desiredBytes?: number; reportedBytes?: number;
+}
+export interface WriteOptions { now?: Time; ifMatch?: string; ifVersion?: number; limits?: "azure" | "none" | LimitsObject }
+export interface WriteOutcome { version: number; sectionVersion: number | null; etag: string; notification: object | null }
+export interface Violation { code: string; path: string; message: string }
+export interface LastUpdated { time: string; version: number | null }
+/** What every function throws: code is the stable kind name (e.g. "InvalidKey"). */
+export interface TwinError extends Error {
+  name: "TwinError"; code: string; status: number; errorCode: number; path: string;
+}
+"#;
+
+/// The JavaScript `Error` for an engine error: name `TwinError`, the message names the path.
+fn js_error(error: Error) -> JsValue {
+    let js = js_sys::Error::new(&error.to_string());
+    js.set_name("TwinError");
+    for (key, value) in [
+        ("code", JsValue::from_str(error.code())),
+        ("status", JsValue::from(error.status())),
+        ("errorCode", JsValue::from(error.error_code())),
+        ("path", JsValue::from_str(error.path())),
+    ] {
+        // Setting a data property on a fresh Error object cannot fail.
+        let _ = Reflect::set(&js, &JsValue::from_str(key), &value);
+    }
+    js.into()
+}
+
+fn argument(path: &str, message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidJson, path, message)
+}
+
+/// An optional member of an options object (`undefined` and `null` mean absent).
+fn member(options: &JsValue, name: &str) -> Result<Option<JsValue>, Error> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(None);
+    }
+    if !options.is_object() {
+        return Err(argument("", "options must be an object"));
+    }
+    let value = Reflect::get(options, &JsValue::from_str(name))
+        .map_err(|_| argument(&format!("/{name}"), format!("options.{name} cannot be read")))?;
+    Ok((!value.is_undefined() && !value.is_null()).then_some(value))
+}
+
+/// A time: RFC 3339 text, Unix milliseconds or a `Date`; absent means the clock, read here
+/// (the core never reads one).
+fn time(value: Option<JsValue>) -> Result<Timestamp, Error> {
+    let Some(value) = value else {
+        return Timestamp::from_unix_millis(Date::now() as i64);
+    };
+    if let Some(text) = value.as_string() {
+        return Timestamp::parse_rfc3339(&text);
+    }
+    let millis = match value.dyn_ref::<Date>() {
+        Some(date) => date.get_time(),
+        None => value.as_f64().unwrap_or(f64::NAN),
+    };
+    if !millis.is_finite() || millis.fract() != 0.0 || millis.abs() > 9e15 {
+        return Err(Error::new(
+            ErrorKind::InvalidTimestamp,
+            "",
+            "a time is RFC 3339 text, whole Unix milliseconds or a valid Date",
+        ));
+    }
+    Timestamp::from_unix_millis(millis as i64)
+}
+
+/// A whole, non-negative number that fits the engine's counters and sizes.
+fn count(value: &JsValue, path: &str) -> Result<u64, Error> {
+    match value.as_f64() {
+        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => Ok(n as u64),
+        _ => Err(argument(path, format!("{path} must be a whole non-negative number"))),
+    }
+}
+
+fn limits(value: Option<JsValue>) -> Result<Limits, Error> {
+    let Some(value) = value else {
+        return Ok(Limits::azure());
+    };
+    match value.as_string().as_deref() {
+        Some("azure") => return Ok(Limits::azure()),
+        Some("none") => return Ok(Limits::none()),
+        Some(other) => return Err(argument("/limits", format!("limits {other:?} is neither \"azure\" nor \"none\""))),
+        None => {}
+    }
+    let mut limits = Limits::azure();
+    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    if let Some(n) = member(&value, "maxKeyBytes")? {
+        limits = limits.with_max_key_bytes(size(count(&n, "/limits/maxKeyBytes")?));
+    }
+    if let Some(n) = member(&value, "maxValueBytes")? {
+        limits = limits.with_max_value_bytes(size(count(&n, "/limits/maxValueBytes")?));
+    }
+    if let Some(n) = member(&value, "maxDepth")? {
+        limits = limits.with_max_depth(size(count(&n, "/limits/maxDepth")?));
+    }
+    if let Some(n) = member(&value, "tagsBytes")? {
+        limits = limits.with_tags_bytes(count(&n, "/limits/tagsBytes")?);
+    }
+    if let Some(n) = member(&value, "desiredBytes")? {
+        limits = limits.with_desired_bytes(count(&n, "/limits/desiredBytes")?);
+    }
+    if let Some(n) = member(&value, "reportedBytes")? {
+        limits = limits.with_reported_bytes(count(&n, "/limits/reportedBytes")?);
+    }
+    Ok(limits)
+}
+
+fn write_options(options: &JsValue) -> Result<WriteOptions, Error> {
+    let mut write = WriteOptions::new(time(member(options, "now")?)?).limits(limits(member(options, "limits")?)?);
+    if let Some(etag) = member(options, "ifMatch")? {
+        write.if_match = Some(etag.as_string().ok_or_else(|| argument("/ifMatch", "ifMatch must be a string"))?);
+    }
+    if let Some(version) = member(options, "ifVersion")? {
+        write.if_version = Some(count(&version, "/ifVersion")?);
+    }
+    Ok(write)
+}
+
+/// A section name, or `None` for `"twin"` (a twin-level write).
+fn section(name: &str) -> Result<Option<Section>, Error> {
+    match name {
+        "twin" => Ok(None),
+        name => name.parse().map(Some),
+    }
+}
+
+/// A device or module twin, held in WebAssembly memory.
+#[wasm_bindgen(js_name = Twin)]
+pub struct JsTwin {
+    twin: twindoc::Twin,
+}
+
+#[wasm_bindgen(js_class = Twin)]
+impl JsTwin {
+    /// A new twin, as IoT Hub creates it.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        device_id: String,
+        #[wasm_bindgen(unchecked_param_type = "{ moduleId?: string; now?: Time }")] options: JsValue,
+    ) -> Result<JsTwin, JsValue> {
+        let now = member(&options, "now").and_then(time).map_err(js_error)?;
+        let module = member(&options, "moduleId").map_err(js_error)?;
+        let twin = match module {
+            Some(module) => {
+                let module = module.as_string().ok_or_else(|| js_error(argument("/moduleId", "moduleId must be a string")))?;
+                twindoc::Twin::new_module(&device_id, &module, now)
+            }
+            None => twindoc::Twin::new(&device_id, now),
+        };
+        Ok(JsTwin { twin })
+    }
+
+    /// A twin from its JSON text or a plain object.
+    #[wasm_bindgen(js_name = fromJSON)]
+    pub fn from_json(#[wasm_bindgen(unchecked_param_type = "string | object")] twin: JsValue) -> Result<JsTwin, JsValue> {
+        let value = input(&twin, &Limits::azure()).map_err(js_error)?;
+        let twin = twindoc::Twin::from_value(value).map_err(js_error)?;
+        Ok(JsTwin { twin })
+    }
+
+    /// Merges `body` into a section (or, with `"twin"`, a twin-shaped body's tags and desired).
+    #[wasm_bindgen(unchecked_return_type = "WriteOutcome")]
+    pub fn patch(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "SectionName | \"twin\"")] section: &str,
+        #[wasm_bindgen(unchecked_param_type = "string | object")] body: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "WriteOptions")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        self.write(section, &body, &options, false).map_err(js_error)
+    }
+
+    /// Makes a section's content `body` (or, with `"twin"`, replaces the parts the body has).
+    #[wasm_bindgen(unchecked_return_type = "WriteOutcome")]
+    pub fn replace(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "SectionName | \"twin\"")] section: &str,
+        #[wasm_bindgen(unchecked_param_type = "string | object")] body: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "WriteOptions")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        self.write(section, &body, &options, true).map_err(js_error)
+    }
+
+    fn write(&mut self, section_name: &str, body: &JsValue, options: &JsValue, replace: bool) -> Result<JsValue, Error> {
+        let options = write_options(options)?;
+        let section = section(section_name)?;
+        let body = input(body, &options.limits)?;
+        let outcome = match (section, replace) {
+            (Some(section), false) => self.twin.patch(section, &body, &options)?,
+            (Some(section), true) => self.twin.replace(section, &body, &options)?,
+            (None, false) => self.twin.update(&body, &options)?,
+            (None, true) => self.twin.replace_twin(&body, &options)?,
+        };
+        Ok(to_js(&outcome))
+    }
+
+    /// The etag (`""` for a twin read without one).
+    #[wasm_bindgen(getter)]
+    pub fn etag(&self) -> String {
+        self.twin.etag().unwrap_or_default().to_owned()
+    }
+
+    /// The twin's `version`.
+    #[wasm_bindgen(getter)]
+    pub fn version(&self) -> f64 {
+        self.twin.version() as f64
+    }
+
+    /// The twin document as a plain object (so `JSON.stringify(twin)` gives its JSON).
+    #[wasm_bindgen(js_name = toJSON, unchecked_return_type = "object")]
+    pub fn to_json(&self) -> JsValue {
+        to_js(&self.twin)
+    }
+
+    /// The twin document as compact JSON text.
+    #[wasm_bindgen(js_name = toString)]
+    pub fn to_string_js(&self) -> String {
+        self.twin.to_json()
+    }
+
+    /// What the device sees: desired and reported with their `$version`, without `$metadata`.
+    #[wasm_bindgen(js_name = deviceView, unchecked_return_type = "object")]
+    pub fn device_view(&self) -> JsValue {
+        to_js(&self.twin.device_view())
+    }
+
+    /// When the member at `path` (a JSON Pointer in the section, `""` for its root) was last
+    /// written, from `$metadata`; `null` when there is no such node.
+    #[wasm_bindgen(js_name = lastUpdated, unchecked_return_type = "LastUpdated | null")]
+    pub fn last_updated(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SectionName")] section: &str,
+        path: &str,
+    ) -> Result<JsValue, JsValue> {
+        let section: Section = section.parse().map_err(js_error)?;
+        Ok(match self.twin.last_updated(section, path) {
+            Some(stamp) => to_js(&serde_json::json!({"time": stamp.time, "version": stamp.version})),
+            None => JsValue::NULL,
+        })
+    }
+
+    /// A section's size by IoT Hub's formula (S4), to compare with its limit.
+    pub fn size(&self, #[wasm_bindgen(unchecked_param_type = "SectionName")] section: &str) -> Result<f64, JsValue> {
+        let section: Section = section.parse().map_err(js_error)?;
+        Ok(self.twin.size(section) as f64)
+    }
+}
+
+/// Merges `patch` into `doc` by the twin merge rules, on plain JSON; returns the new document.
+#[wasm_bindgen(unchecked_return_type = "object")]
+pub fn merge(
+    #[wasm_bindgen(unchecked_param_type = "object | string")] doc: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
+) -> Result<JsValue, JsValue> {
+    let limits = Limits::azure();
+    let mut doc = input(&doc, &limits).map_err(js_error)?;
+    let patch = input(&patch, &limits).map_err(js_error)?;
+    twindoc::merge(&mut doc, &patch).map_err(js_error)?;
+    Ok(to_js(&doc))
+}
+
+/// Every limit violation in a twin (paths from the twin root).
+#[wasm_bindgen(unchecked_return_type = "{ valid: boolean; violations: Violation[] }")]
+pub fn validate(#[wasm_bindgen(unchecked_param_type = "object | string")] twin: JsValue) -> Result<JsValue, JsValue> {
+    let twin = twindoc::Twin::from_value(input(&twin, &Limits::azure()).map_err(js_error)?).map_err(js_error)?;
+    let violations: Vec<Value> = twindoc::validate(&twin)
+        .iter()
+        .map(|e| serde_json::json!({"code": e.code(), "path": e.path(), "message": e.message()}))
+        .collect();
+    Ok(to_js(&serde_json::json!({"valid": violations.is_empty(), "violations": violations})))
+}
