@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod diff;
 mod error;
 mod json;
 mod limits;
@@ -11,6 +12,7 @@ mod timestamp;
 mod twin;
 mod validate;
 
+pub use diff::{diff, diff_json_patch};
 pub use error::{Error, ErrorKind};
 pub use json::parse_json;
 pub use limits::{Limits, DEFAULT_MAX_INPUT_BYTES, MAX_NESTING};
