@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod delta;
 mod diff;
 mod error;
 mod json;
@@ -12,6 +13,7 @@ mod timestamp;
 mod twin;
 mod validate;
 
+pub use delta::{component_property_ack, delta, writable_property_ack};
 pub use diff::{diff, diff_json_patch};
 pub use error::{Error, ErrorKind};
 pub use json::parse_json;
