@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::diff::diff_maps;
 use crate::error::{Error, ErrorKind};
-use crate::limits::{check_body, content_size, is_section_reserved};
+use crate::limits::{check_body, check_nesting, content_size, is_section_reserved, MAX_NESTING};
 use crate::patch::{merge_object, size_change, without_nulls};
 use crate::{Limits, Section};
 
@@ -180,6 +180,8 @@ impl DeviceTwin {
             ));
         };
         let version = version_of(members, "")?;
+        // The nesting bound before anything is copied (a copy recurses too).
+        check_nesting(patch, 0, MAX_NESTING)?;
         let body: Map<String, Value> = members
             .iter()
             .filter(|(k, _)| k.as_str() != VERSION)
@@ -305,6 +307,12 @@ fn parse_view(view: &Value) -> Result<(ViewSection, ViewSection), Error> {
     let Value::Object(view) = view else {
         return Err(invalid_twin("", "a device view must be a JSON object"));
     };
+    // The nesting bound before anything is copied; section roots are depth 0.
+    for name in ["desired", "reported"] {
+        if let Some(section) = view.get(name) {
+            check_nesting(section, 0, MAX_NESTING).map_err(|e| e.under(&format!("/{name}")))?;
+        }
+    }
     let section = |name: &str| -> Result<ViewSection, Error> {
         let at = format!("/{name}");
         let Some(Value::Object(section)) = view.get(name) else {
@@ -435,6 +443,32 @@ mod tests {
             top.apply_desired_patch(&json!({"$version": u64::MAX})).unwrap(),
             DesiredUpdate::Stale { version: u64::MAX }
         );
+    }
+
+    #[test]
+    fn deep_input_is_refused() {
+        let mut deep = json!(1);
+        for _ in 0..=MAX_NESTING {
+            deep = json!({ "a": deep });
+        }
+        let mut t = replica();
+        let e = t.apply_desired_patch(&json!({"x": deep, "$version": 4})).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidJson);
+        let e = t.report(&json!({"x": deep})).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::TooDeep);
+        let e = t
+            .clone()
+            .with_limits(Limits::none())
+            .report(&json!({"x": deep}))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidJson);
+        let view = json!({"desired": {"x": deep, "$version": 1}, "reported": {"$version": 1}});
+        let e = DeviceTwin::from_device_view(&view).unwrap_err();
+        assert_eq!(
+            (e.kind(), e.path().starts_with("/desired/x/a")),
+            (ErrorKind::InvalidJson, true)
+        );
+        assert_eq!(t, replica());
     }
 
     #[test]
