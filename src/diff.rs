@@ -54,7 +54,7 @@ pub fn diff(old: &Value, new: &Value) -> Result<Value, Error> {
 ///
 /// Each member that [`diff`] would name becomes one operation, with an RFC 6901 pointer from the
 /// root: `remove` for a deleted member, `add` for a new one, `replace` for a changed one. Arrays
-/// and changes of type are replaced whole (unlike [`json_patch::diff`], which works element by
+/// and changes of type are replaced whole (unlike `json_patch::diff`, which works element by
 /// element), objects on both sides are walked recursively, and root `$metadata` / `$version` are
 /// ignored. Operations come in document order: the members of `new` first, then the deletions.
 /// The inputs are checked, and `null` members of `new` taken as absent, as for [`diff`].
