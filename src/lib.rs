@@ -2,19 +2,25 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod delta;
+mod diff;
 mod error;
 mod json;
 mod limits;
 mod metadata;
 mod patch;
+mod replica;
 mod timestamp;
 mod twin;
 mod validate;
 
+pub use delta::{component_property_ack, delta, writable_property_ack};
+pub use diff::{diff, diff_json_patch};
 pub use error::{Error, ErrorKind};
 pub use json::parse_json;
 pub use limits::{Limits, DEFAULT_MAX_INPUT_BYTES, MAX_NESTING};
 pub use patch::merge;
+pub use replica::{DesiredUpdate, DeviceTwin};
 pub use timestamp::Timestamp;
 pub use twin::{LastUpdated, Section, Twin, WriteOptions, WriteOutcome};
 pub use validate::validate;
