@@ -132,7 +132,7 @@ fn walk(
                 .filter(|inner| !inner.is_empty())
                 .map(Value::Object),
             (want, Some(have)) if same_value(want, have) => None,
-            (Value::Object(want), _) => Some(without_nulls(want)),
+            (Value::Object(want), _) => Some(Value::Object(without_nulls(want))),
             (want, _) => Some(want.clone()),
         };
         if let Some(pending) = pending {

@@ -118,7 +118,7 @@ pub(crate) fn diff_maps(old: &Map<String, Value>, new: &Map<String, Value>, root
             }
             (Some(before), after) if before == after => {}
             (_, Value::Object(after)) => {
-                out.insert(key.clone(), without_nulls(after));
+                out.insert(key.clone(), Value::Object(without_nulls(after)));
             }
             (_, after) => {
                 out.insert(key.clone(), after.clone());
@@ -147,7 +147,7 @@ fn json_patch_ops<'a>(
             continue;
         }
         let value = || match after {
-            Value::Object(map) => without_nulls(map),
+            Value::Object(map) => Value::Object(without_nulls(map)),
             other => other.clone(),
         };
         match (old.get(key), after) {

@@ -67,6 +67,21 @@ enum Command {
         /// The twin document (a file, or `-` for stdin).
         twin: PathBuf,
     },
+    /// The change from OLD to NEW: a merge patch (default) or RFC 6902 JSON Patch operations.
+    Diff {
+        /// The old JSON object or twin section (a file, or `-` for stdin).
+        old: PathBuf,
+        /// The new JSON object or twin section (a file, or `-` for stdin).
+        new: PathBuf,
+        /// The form of the change.
+        #[arg(long, value_enum, default_value_t = DiffFormat::Merge)]
+        format: DiffFormat,
+    },
+    /// What the device has not reached yet: desired members missing from or different in reported.
+    Delta {
+        /// The twin document (a file, or `-` for stdin).
+        twin: PathBuf,
+    },
     /// What the device sees of TWIN: desired and reported without `$metadata`.
     DeviceView {
         /// The twin document (a file, or `-` for stdin).
@@ -126,6 +141,14 @@ enum SectionArg {
     Reported,
     /// A twin-shaped body: its tags and desired parts in one write (IoT Hub's update/replace twin).
     Twin,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum DiffFormat {
+    /// A merge patch: `null` for removed members (SEMANTICS.md S9).
+    Merge,
+    /// RFC 6902 operations with JSON Pointer paths.
+    JsonPatch,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -226,6 +249,19 @@ fn run(cli: &Cli) -> Result<Output, Failure> {
                 .collect();
             let valid = violations.is_empty();
             render(&json!({"valid": valid, "violations": violations}), pretty, valid)
+        }
+        Command::Diff { old, new, format } => {
+            one_stdin(old, new)?;
+            let limits = Limits::azure();
+            let (old, new) = (read_json(old, &limits)?, read_json(new, &limits)?);
+            match format {
+                DiffFormat::Merge => render(&twindoc::diff(&old, &new)?, pretty, true),
+                DiffFormat::JsonPatch => render(&twindoc::diff_json_patch(&old, &new)?, pretty, true),
+            }
+        }
+        Command::Delta { twin } => {
+            let twin = read_twin(twin, &Limits::azure())?;
+            render(&twin.delta(), pretty, true)
         }
         Command::DeviceView { twin } => {
             let twin = read_twin(twin, &Limits::azure())?;

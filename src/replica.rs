@@ -4,7 +4,7 @@ use serde_json::{Map, Value};
 
 use crate::diff::diff_maps;
 use crate::error::{Error, ErrorKind};
-use crate::limits::{check_body, check_nesting, content_size, is_section_reserved, MAX_NESTING};
+use crate::limits::{check_body, check_nesting, is_section_reserved, members_size, MAX_NESTING};
 use crate::patch::{merge_object, size_change, without_nulls};
 use crate::{Limits, Section};
 
@@ -257,7 +257,7 @@ impl DeviceTwin {
         };
         check_body(body, &self.limits)?;
         if let Some(max) = self.limits.section_bytes(Section::Reported) {
-            let before = content_size(&self.local);
+            let before = members_size(self.local.iter());
             let after = i128::from(before) + size_change(&self.local, body);
             if after > i128::from(max) && after > i128::from(before) {
                 return Err(Error::new(
@@ -328,10 +328,7 @@ fn parse_view(view: &Value) -> Result<(ViewSection, ViewSection), Error> {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         check_body(&content, &Limits::none()).map_err(|e| e.under(&at))?;
-        let content = match without_nulls(&content) {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
+        let content = without_nulls(&content);
         Ok(ViewSection { content, version })
     };
     Ok((section("desired")?, section("reported")?))

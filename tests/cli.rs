@@ -535,8 +535,58 @@ fn section_twin_writes_tags_and_desired_at_once() {
         outcome,
         json!({"version": 3, "sectionVersion": 2, "etag": "AAAAAAAAAAI=", "notification": {"on": true, "$version": 2}})
     );
-    let refused = patch_new("twin", br#"{"tags": {"ok": 1}, "properties": {"reported": {"x": 1}}}"#, &[]);
+    let refused = patch_new(
+        "twin",
+        br#"{"tags": {"ok": 1}, "properties": {"reported": {"x": 1}}}"#,
+        &[],
+    );
     refused.rejected("InvalidTwin", 400, 400004, "/properties/reported");
-    let refused = patch_new("twin", br#"{"tags": {"a.b": 1}, "properties": {"desired": {"ok": 1}}}"#, &[]);
+    let refused = patch_new(
+        "twin",
+        br#"{"tags": {"a.b": 1}, "properties": {"desired": {"ok": 1}}}"#,
+        &[],
+    );
     refused.rejected("InvalidKey", 400, 400004, "/tags/a.b");
+}
+
+#[test]
+fn diff_gives_a_merge_patch_or_json_patch() {
+    let old = Temp::new(br#"{"a": {"b": 1, "c": 2}, "list": [1, 2], "$version": 4}"#);
+    let new = Temp::new(br#"{"a": {"b": 1}, "list": [1], "d": "x", "$version": 9}"#);
+    let merge = twindoc(&["diff", old.path(), new.path()]).json();
+    assert_eq!(merge, json!({"a": {"c": null}, "list": [1], "d": "x"}));
+    let ops = twindoc(&["diff", old.path(), new.path(), "--format", "json-patch"]).json();
+    let mut doc = json!({"a": {"b": 1, "c": 2}, "list": [1, 2]});
+    let patch: json_patch::Patch = serde_json::from_value(ops).expect("RFC 6902 operations");
+    json_patch::patch(&mut doc, &patch).expect("applies");
+    assert_eq!(doc, json!({"a": {"b": 1}, "list": [1], "d": "x"}));
+    twindoc(&["diff", old.path(), Temp::new(b"[1]").path()]).rejected("NotAnObject", 400, 400004, "");
+}
+
+#[test]
+fn delta_lists_what_the_device_has_not_reached() {
+    let twin = new_twin();
+    let desired = Temp::new(br#"{"interval": 5, "mode": "eco"}"#);
+    let patched = twindoc(&[
+        "patch",
+        twin.path(),
+        desired.path(),
+        "--section",
+        "desired",
+        "--now",
+        LATER,
+    ]);
+    let patched = Temp::new(patched.stdout);
+    let reported = Temp::new(br#"{"interval": 5.0, "extra": true}"#);
+    let both = twindoc(&[
+        "patch",
+        patched.path(),
+        reported.path(),
+        "--section",
+        "reported",
+        "--now",
+        LATER,
+    ]);
+    let both = Temp::new(both.stdout);
+    assert_eq!(twindoc(&["delta", both.path()]).json(), json!({"mode": "eco"}));
 }

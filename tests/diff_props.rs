@@ -4,6 +4,17 @@ use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use twindoc::{diff, diff_json_patch, merge, DesiredUpdate, DeviceTwin};
 
+/// `cases` cases, failures kept in the committed regressions file.
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::Direct(
+            "proptest-regressions/diff_props.txt",
+        ))),
+        ..ProptestConfig::default()
+    }
+}
+
 const KEYS: &[&str] = &["a", "b", "c", "d"];
 
 fn key() -> impl Strategy<Value = String> {
@@ -73,7 +84,7 @@ fn only_changes(old: &Map<String, Value>, new: &Map<String, Value>, patch: &Map<
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(config(512))]
 
     #[test]
     fn diff_round_trips(a in doc(), b in doc()) {
@@ -151,7 +162,7 @@ fn full_twin(replica: &mut DeviceTwin, state: &Value, version: u64) -> Result<()
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(config(256))]
 
     #[test]
     fn replica_follows_the_hub(start in doc(), first in 1u64..5, patches in prop::collection::vec(patch(), 0..8),
@@ -228,7 +239,7 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(config(256))]
 
     #[test]
     fn reported_side_stays_in_step(start in doc(), plan in steps()) {

@@ -195,7 +195,10 @@ fn run_case(case: &Value) -> Result<(), String> {
             let text = case["text"].as_str().ok_or("text must be a string")?;
             expect_error(Twin::from_json(text), &case["expectError"])
         }
-        Some("delta") => Ok(()), // run by the diff and delta tests
+        Some("delta") => {
+            let got = twindoc::delta(&case["desired"], &case["reported"]).map_err(|e| e.to_string())?;
+            (got == case["expect"]).then_some(()).ok_or(format!("got {got}"))
+        }
         other => Err(format!("unknown op {other:?}")),
     }
 }
@@ -224,7 +227,18 @@ fn every_vector_file_is_run() {
         .collect();
     files.sort();
     assert!(files.len() >= 5, "expected the vector files, found {files:?}");
-    let failures: Vec<String> = files.iter().flat_map(|f| run_file(f)).collect();
+    let mut failures: Vec<String> = files.iter().flat_map(|f| run_file(f)).collect();
+    let mut names = std::collections::HashSet::new();
+    for file in &files {
+        let path = dir.join(file);
+        let text = fs::read_to_string(&path).unwrap_or_default();
+        let parsed: Value = serde_json::from_str(&text).unwrap_or_default();
+        for case in parsed["cases"].as_array().into_iter().flatten() {
+            if !names.insert(case["name"].to_string()) {
+                failures.push(format!("{file}: duplicate case name {}", case["name"]));
+            }
+        }
+    }
     assert!(
         failures.is_empty(),
         "{} vector cases failed:\n{}",

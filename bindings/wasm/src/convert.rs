@@ -32,7 +32,10 @@ pub(crate) fn input(value: &JsValue, limits: &Limits) -> Result<Value, Error> {
 pub(crate) fn from_js(value: &JsValue) -> Result<Value, Error> {
     let mut path = Vec::new();
     convert(value, 0, &mut path).map_err(|(kind, message)| {
-        let pointer: String = path.iter().map(|token: &String| format!("/{}", escape(token))).collect();
+        let pointer: String = path
+            .iter()
+            .map(|token: &String| format!("/{}", escape(token)))
+            .collect();
         Error::new(kind, pointer, message)
     })
 }
@@ -79,7 +82,9 @@ fn convert(value: &JsValue, depth: usize, path: &mut Vec<String>) -> Result<Valu
         return Ok(Value::Array(items));
     }
     let Some(object) = value.dyn_ref::<Object>().filter(|o| is_plain(o)) else {
-        return Err(invalid("only plain objects are JSON objects (not Date, Map or class instances)"));
+        return Err(invalid(
+            "only plain objects are JSON objects (not Date, Map or class instances)",
+        ));
     };
     let keys = Object::keys(object);
     let mut members = Map::new();

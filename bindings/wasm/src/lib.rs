@@ -108,7 +108,12 @@ fn limits(value: Option<JsValue>) -> Result<Limits, Error> {
     match value.as_string().as_deref() {
         Some("azure") => return Ok(Limits::azure()),
         Some("none") => return Ok(Limits::none()),
-        Some(other) => return Err(argument("/limits", format!("limits {other:?} is neither \"azure\" nor \"none\""))),
+        Some(other) => {
+            return Err(argument(
+                "/limits",
+                format!("limits {other:?} is neither \"azure\" nor \"none\""),
+            ))
+        }
         None => {}
     }
     let mut limits = Limits::azure();
@@ -137,7 +142,10 @@ fn limits(value: Option<JsValue>) -> Result<Limits, Error> {
 fn write_options(options: &JsValue) -> Result<WriteOptions, Error> {
     let mut write = WriteOptions::new(time(member(options, "now")?)?).limits(limits(member(options, "limits")?)?);
     if let Some(etag) = member(options, "ifMatch")? {
-        write.if_match = Some(etag.as_string().ok_or_else(|| argument("/ifMatch", "ifMatch must be a string"))?);
+        write.if_match = Some(
+            etag.as_string()
+                .ok_or_else(|| argument("/ifMatch", "ifMatch must be a string"))?,
+        );
     }
     if let Some(version) = member(options, "ifVersion")? {
         write.if_version = Some(count(&version, "/ifVersion")?);
@@ -171,7 +179,9 @@ impl JsTwin {
         let module = member(&options, "moduleId").map_err(js_error)?;
         let twin = match module {
             Some(module) => {
-                let module = module.as_string().ok_or_else(|| js_error(argument("/moduleId", "moduleId must be a string")))?;
+                let module = module
+                    .as_string()
+                    .ok_or_else(|| js_error(argument("/moduleId", "moduleId must be a string")))?;
                 twindoc::Twin::new_module(&device_id, &module, now)
             }
             None => twindoc::Twin::new(&device_id, now),
@@ -181,7 +191,9 @@ impl JsTwin {
 
     /// A twin from its JSON text or a plain object.
     #[wasm_bindgen(js_name = fromJSON)]
-    pub fn from_json(#[wasm_bindgen(unchecked_param_type = "string | object")] twin: JsValue) -> Result<JsTwin, JsValue> {
+    pub fn from_json(
+        #[wasm_bindgen(unchecked_param_type = "string | object")] twin: JsValue,
+    ) -> Result<JsTwin, JsValue> {
         let value = input(&twin, &Limits::azure()).map_err(js_error)?;
         let twin = twindoc::Twin::from_value(value).map_err(js_error)?;
         Ok(JsTwin { twin })
@@ -209,7 +221,13 @@ impl JsTwin {
         self.write(section, &body, &options, true).map_err(js_error)
     }
 
-    fn write(&mut self, section_name: &str, body: &JsValue, options: &JsValue, replace: bool) -> Result<JsValue, Error> {
+    fn write(
+        &mut self,
+        section_name: &str,
+        body: &JsValue,
+        options: &JsValue,
+        replace: bool,
+    ) -> Result<JsValue, Error> {
         let options = write_options(options)?;
         let section = section(section_name)?;
         let body = input(body, &options.limits)?;
@@ -295,5 +313,7 @@ pub fn validate(#[wasm_bindgen(unchecked_param_type = "object | string")] twin: 
         .iter()
         .map(|e| serde_json::json!({"code": e.code(), "path": e.path(), "message": e.message()}))
         .collect();
-    Ok(to_js(&serde_json::json!({"valid": violations.is_empty(), "violations": violations})))
+    Ok(to_js(
+        &serde_json::json!({"valid": violations.is_empty(), "violations": violations}),
+    ))
 }
