@@ -35,11 +35,7 @@ impl Timestamp {
 
     /// The instant `nanos` nanoseconds after the Unix epoch, truncated to 100 ns.
     pub fn from_unix_nanos(nanos: i128) -> Result<Self, Error> {
-        let out_of_range = || {
-            bad(format!(
-                "{nanos} ns since the Unix epoch is outside the years 0000 to 9999"
-            ))
-        };
+        let out_of_range = || bad("the time is outside the years 0000 to 9999".to_string());
         let datetime = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| out_of_range())?;
         if !(0..=9999).contains(&datetime.year()) {
             return Err(out_of_range());

@@ -81,11 +81,13 @@ fn convert(value: &JsValue, depth: usize, path: &mut Vec<String>) -> Result<Valu
         }
         return Ok(Value::Array(items));
     }
-    let Some(object) = value.dyn_ref::<Object>().filter(|o| is_plain(o)) else {
+    // Not `dyn_ref`: an object made by `Object.create(null)` is no `instanceof Object`.
+    let object: &Object = value.unchecked_ref();
+    if !value.is_object() || !is_plain(object) {
         return Err(invalid(
             "only plain objects are JSON objects (not Date, Map or class instances)",
         ));
-    };
+    }
     let keys = Object::keys(object);
     let mut members = Map::new();
     for key in keys.iter() {
@@ -104,13 +106,13 @@ fn convert(value: &JsValue, depth: usize, path: &mut Vec<String>) -> Result<Valu
 
 fn convert_number(number: f64) -> Result<Value, Failure> {
     if !number.is_finite() {
-        return Err(invalid(format!("{number} is not a JSON number")));
+        return Err(invalid("NaN and Infinity are not JSON numbers"));
     }
     if number.fract() == 0.0 && number.abs() < 1e21 {
         if number.abs() >= EXACT_LIMIT {
             return Err((
                 ErrorKind::IntegerOutOfRange,
-                format!("the integer {number} is beyond 2^53 and no longer exact"),
+                format!("the integer {} is at or beyond 2^53, no longer exact", number as i128),
             ));
         }
         // Exact: |number| < 2^53 fits an i64 with no rounding.

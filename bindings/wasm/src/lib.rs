@@ -11,7 +11,7 @@ mod convert;
 
 use js_sys::{Date, Reflect};
 use serde_json::Value;
-use twindoc::{Error, ErrorKind, Limits, Section, Timestamp, WriteOptions};
+use twindoc::{DesiredUpdate, Error, ErrorKind, Limits, Section, Timestamp, WriteOptions};
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{input, to_js};
@@ -36,6 +36,16 @@ export interface TwinError extends Error {
   name: "TwinError"; code: string; status: number; errorCode: number; path: string;
 }
 "#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `WriteOptions` in TypeScript: a plain object, read member by member.
+    #[wasm_bindgen(typescript_type = "WriteOptions")]
+    pub type JsWriteOptions;
+    /// The options of `new Twin(...)`.
+    #[wasm_bindgen(typescript_type = "{ moduleId?: string; now?: Time }")]
+    pub type JsTwinOptions;
+}
 
 /// The JavaScript `Error` for an engine error: name `TwinError`, the message names the path.
 fn js_error(error: Error) -> JsValue {
@@ -172,9 +182,10 @@ impl JsTwin {
     /// A new twin, as IoT Hub creates it.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        device_id: String,
-        #[wasm_bindgen(unchecked_param_type = "{ moduleId?: string; now?: Time }")] options: JsValue,
+        #[wasm_bindgen(js_name = deviceId)] device_id: String,
+        options: Option<JsTwinOptions>,
     ) -> Result<JsTwin, JsValue> {
+        let options = options.map(JsValue::from).unwrap_or_default();
         let now = member(&options, "now").and_then(time).map_err(js_error)?;
         let module = member(&options, "moduleId").map_err(js_error)?;
         let twin = match module {
@@ -205,9 +216,10 @@ impl JsTwin {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "SectionName | \"twin\"")] section: &str,
         #[wasm_bindgen(unchecked_param_type = "string | object")] body: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "WriteOptions")] options: JsValue,
+        options: Option<JsWriteOptions>,
     ) -> Result<JsValue, JsValue> {
-        self.write(section, &body, &options, false).map_err(js_error)
+        self.write(section, &body, &options.map(JsValue::from).unwrap_or_default(), false)
+            .map_err(js_error)
     }
 
     /// Makes a section's content `body` (or, with `"twin"`, replaces the parts the body has).
@@ -216,9 +228,10 @@ impl JsTwin {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "SectionName | \"twin\"")] section: &str,
         #[wasm_bindgen(unchecked_param_type = "string | object")] body: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "WriteOptions")] options: JsValue,
+        options: Option<JsWriteOptions>,
     ) -> Result<JsValue, JsValue> {
-        self.write(section, &body, &options, true).map_err(js_error)
+        self.write(section, &body, &options.map(JsValue::from).unwrap_or_default(), true)
+            .map_err(js_error)
     }
 
     fn write(
@@ -285,6 +298,12 @@ impl JsTwin {
         })
     }
 
+    /// What the device has not reached yet (S9), Plug and Play acknowledgements included.
+    #[wasm_bindgen(unchecked_return_type = "object")]
+    pub fn delta(&self) -> JsValue {
+        to_js(&self.twin.delta())
+    }
+
     /// A section's size by IoT Hub's formula (S4), to compare with its limit.
     pub fn size(&self, #[wasm_bindgen(unchecked_param_type = "SectionName")] section: &str) -> Result<f64, JsValue> {
         let section: Section = section.parse().map_err(js_error)?;
@@ -316,4 +335,198 @@ pub fn validate(#[wasm_bindgen(unchecked_param_type = "object | string")] twin: 
     Ok(to_js(
         &serde_json::json!({"valid": violations.is_empty(), "violations": violations}),
     ))
+}
+
+/// The merge patch that turns `oldDoc` into `newDoc` (`null` for removed members).
+#[wasm_bindgen(unchecked_return_type = "object")]
+pub fn diff(
+    #[wasm_bindgen(js_name = oldDoc, unchecked_param_type = "object | string")] old_doc: JsValue,
+    #[wasm_bindgen(js_name = newDoc, unchecked_param_type = "object | string")] new_doc: JsValue,
+) -> Result<JsValue, JsValue> {
+    let (old, new) = pair(&old_doc, &new_doc)?;
+    Ok(to_js(&twindoc::diff(&old, &new).map_err(js_error)?))
+}
+
+/// The same change as RFC 6902 JSON Patch operations.
+#[wasm_bindgen(js_name = jsonPatch, unchecked_return_type = "object[]")]
+pub fn json_patch(
+    #[wasm_bindgen(js_name = oldDoc, unchecked_param_type = "object | string")] old_doc: JsValue,
+    #[wasm_bindgen(js_name = newDoc, unchecked_param_type = "object | string")] new_doc: JsValue,
+) -> Result<JsValue, JsValue> {
+    let (old, new) = pair(&old_doc, &new_doc)?;
+    Ok(to_js(&twindoc::diff_json_patch(&old, &new).map_err(js_error)?))
+}
+
+fn pair(first: &JsValue, second: &JsValue) -> Result<(Value, Value), JsValue> {
+    let limits = Limits::azure();
+    Ok((
+        input(first, &limits).map_err(js_error)?,
+        input(second, &limits).map_err(js_error)?,
+    ))
+}
+
+/// What the device has not reached yet: desired members missing from or different in reported.
+#[wasm_bindgen(unchecked_return_type = "object")]
+pub fn delta(
+    #[wasm_bindgen(unchecked_param_type = "object | string")] desired: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "object | string")] reported: JsValue,
+) -> Result<JsValue, JsValue> {
+    let (desired, reported) = pair(&desired, &reported)?;
+    Ok(to_js(&twindoc::delta(&desired, &reported).map_err(js_error)?))
+}
+
+/// The IoT Plug and Play acknowledgement patch of writable property `name`.
+#[wasm_bindgen(js_name = writablePropertyAck, unchecked_return_type = "object")]
+pub fn writable_property_ack(
+    name: &str,
+    #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
+    code: u16,
+    version: f64,
+    description: Option<String>,
+) -> Result<JsValue, JsValue> {
+    let value = input_value(&value)?;
+    let version = count(&JsValue::from(version), "/version").map_err(js_error)?;
+    Ok(to_js(&twindoc::writable_property_ack(
+        name,
+        value,
+        code,
+        version,
+        description.as_deref(),
+    )))
+}
+
+/// The acknowledgement of a writable property inside a component (`"__t": "c"`).
+#[wasm_bindgen(js_name = componentPropertyAck, unchecked_return_type = "object")]
+pub fn component_property_ack(
+    component: &str,
+    name: &str,
+    #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
+    code: u16,
+    version: f64,
+    description: Option<String>,
+) -> Result<JsValue, JsValue> {
+    let value = input_value(&value)?;
+    let version = count(&JsValue::from(version), "/version").map_err(js_error)?;
+    Ok(to_js(&twindoc::component_property_ack(
+        component,
+        name,
+        value,
+        code,
+        version,
+        description.as_deref(),
+    )))
+}
+
+/// A property value is any JSON value, given as a JavaScript value (a string stays a string).
+fn input_value(value: &JsValue) -> Result<Value, JsValue> {
+    convert::from_js(value).map_err(js_error)
+}
+
+/// The device-side replica (S8), held in WebAssembly memory.
+#[wasm_bindgen(js_name = DeviceTwin)]
+pub struct JsDeviceTwin {
+    replica: twindoc::DeviceTwin,
+}
+
+#[wasm_bindgen(js_class = DeviceTwin)]
+impl JsDeviceTwin {
+    /// A replica from a device view `{"desired": {..., "$version": N}, "reported": {..., "$version": M}}`.
+    #[wasm_bindgen(js_name = fromDeviceView)]
+    pub fn from_device_view(
+        #[wasm_bindgen(unchecked_param_type = "object | string")] view: JsValue,
+    ) -> Result<JsDeviceTwin, JsValue> {
+        let view = input(&view, &Limits::azure()).map_err(js_error)?;
+        let replica = twindoc::DeviceTwin::from_device_view(&view).map_err(js_error)?;
+        Ok(JsDeviceTwin { replica })
+    }
+
+    /// The desired `$version` the replica holds.
+    #[wasm_bindgen(getter, js_name = desiredVersion)]
+    pub fn desired_version(&self) -> f64 {
+        self.replica.desired_version() as f64
+    }
+
+    /// The reported `$version` the hub last confirmed.
+    #[wasm_bindgen(getter, js_name = reportedVersion)]
+    pub fn reported_version(&self) -> f64 {
+        self.replica.reported_version() as f64
+    }
+
+    /// The desired state, without `$version`.
+    #[wasm_bindgen(unchecked_return_type = "object")]
+    pub fn desired(&self) -> JsValue {
+        to_js(self.replica.desired())
+    }
+
+    /// The device's current reported state, without `$version`.
+    #[wasm_bindgen(unchecked_return_type = "object")]
+    pub fn reported(&self) -> JsValue {
+        to_js(self.replica.reported())
+    }
+
+    /// Applies a desired patch notification (with `$version`): applied, stale (ignored) or gap
+    /// (unchanged: fetch the full twin).
+    #[wasm_bindgen(
+        js_name = applyDesiredPatch,
+        unchecked_return_type = "{ status: \"applied\" | \"stale\" | \"gap\"; version: number; expected?: number; patch?: object }"
+    )]
+    pub fn apply_desired_patch(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let patch = input(&patch, &Limits::azure()).map_err(js_error)?;
+        let answer = match self.replica.apply_desired_patch(&patch).map_err(js_error)? {
+            DesiredUpdate::Applied { patch } => {
+                serde_json::json!({"status": "applied", "version": self.replica.desired_version(), "patch": patch})
+            }
+            DesiredUpdate::Stale { version } => serde_json::json!({"status": "stale", "version": version}),
+            DesiredUpdate::Gap { expected, got } => {
+                serde_json::json!({"status": "gap", "version": got, "expected": expected})
+            }
+        };
+        Ok(to_js(&answer))
+    }
+
+    /// Replaces the desired state from a full device view; returns the catch-up patch (with
+    /// `null` for deletions and the new `$version`) when anything changed.
+    #[wasm_bindgen(
+        js_name = applyFullTwin,
+        unchecked_return_type = "{ status: \"resynced\" | \"unchanged\"; patch?: object }"
+    )]
+    pub fn apply_full_twin(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "object | string")] view: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let view = input(&view, &Limits::azure()).map_err(js_error)?;
+        let answer = match self.replica.apply_full_twin(&view).map_err(js_error)? {
+            Some(patch) => serde_json::json!({"status": "resynced", "patch": patch}),
+            None => serde_json::json!({"status": "unchanged"}),
+        };
+        Ok(to_js(&answer))
+    }
+
+    /// Merges a reported patch into the local reported state (checked against IoT Hub's limits).
+    pub fn report(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
+    ) -> Result<(), JsValue> {
+        let patch = input(&patch, &Limits::azure()).map_err(js_error)?;
+        self.replica.report(&patch).map_err(js_error)
+    }
+
+    /// The reported patch to send now (`diff(confirmed, local)`), or `null` when nothing differs.
+    #[wasm_bindgen(js_name = takeReportedPatch, unchecked_return_type = "object | null")]
+    pub fn take_reported_patch(&mut self) -> JsValue {
+        self.replica
+            .take_reported_patch()
+            .map_or(JsValue::NULL, |patch| to_js(&patch))
+    }
+
+    /// The hub accepted the patch in flight at reported `$version` `version`.
+    #[wasm_bindgen(js_name = confirmReported)]
+    pub fn confirm_reported(&mut self, version: f64) -> Result<(), JsValue> {
+        let version = count(&JsValue::from(version), "/version").map_err(js_error)?;
+        self.replica.confirm_reported(version);
+        Ok(())
+    }
 }

@@ -1,0 +1,57 @@
+// Builds the npm package: the core compiled to WebAssembly, then wasm-bindgen's glue for Node.js
+// (pkg/, CommonJS) and for browsers and edge runtimes (pkg-web/, an ES module with init()).
+// It needs the wasm32-unknown-unknown target, the wasm-bindgen CLI at the version the crate pins,
+// and `npm ci` (for wasm-opt); it installs none of them: the repository's ./scripts/check does.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+const here = dirname(dirname(fileURLToPath(import.meta.url)));
+const root = join(here, "..", "..");
+const pinned = readFileSync(join(here, "Cargo.toml"), "utf8").match(/wasm-bindgen = "=([^"]+)"/)[1];
+
+function run(command, args, options = {}) {
+  console.log(`$ ${command} ${args.join(" ")}`);
+  return execFileSync(command, args, { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", ...options });
+}
+
+let cli;
+try {
+  cli = run("wasm-bindgen", ["--version"]).trim().split(" ")[1];
+} catch {
+  throw new Error(`wasm-bindgen CLI not found: cargo install wasm-bindgen-cli --version ${pinned}`);
+}
+if (cli !== pinned) {
+  throw new Error(`wasm-bindgen CLI is ${cli}, the crate pins ${pinned}: cargo install wasm-bindgen-cli --version ${pinned}`);
+}
+
+run("cargo", ["build", "-p", "twindoc-wasm", "--target", "wasm32-unknown-unknown", "--profile", "wasm-release"], {
+  cwd: root,
+  stdio: "inherit",
+});
+const wasm = join(root, "target", "wasm32-unknown-unknown", "wasm-release", "twindoc_wasm.wasm");
+const wasmOpt = join(here, "node_modules", ".bin", "wasm-opt");
+const features = ["bulk-memory", "nontrapping-float-to-int", "reference-types", "multivalue", "sign-ext", "mutable-globals"];
+
+for (const [target, dir] of [["nodejs", "pkg"], ["web", "pkg-web"]]) {
+  const out = join(here, dir);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  run("wasm-bindgen", ["--target", target, "--remove-name-section", "--remove-producers-section", "--out-dir", out, wasm]);
+  const bg = join(out, "twindoc_wasm_bg.wasm");
+  run(wasmOpt, ["-O3", ...features.map((f) => `--enable-${f}`), bg, "-o", bg]);
+  // Each folder says how Node should read its .js files, whatever the package around it says.
+  const manifest = { type: target === "web" ? "module" : "commonjs", main: "twindoc_wasm.js", types: "twindoc_wasm.d.ts" };
+  writeFileSync(join(out, "package.json"), JSON.stringify(manifest) + "\n");
+}
+
+const bytes = readFileSync(join(here, "pkg", "twindoc_wasm_bg.wasm"));
+const raw = statSync(join(here, "pkg", "twindoc_wasm_bg.wasm")).size;
+const gzipped = gzipSync(bytes, { level: 9 }).length;
+console.log(`twindoc_wasm_bg.wasm: ${raw} bytes raw, ${gzipped} bytes gzipped`);
+const budget = 200 * 1000;
+if (raw > budget) {
+  throw new Error(`the WebAssembly module is ${raw} bytes, over the ${budget}-byte budget`);
+}

@@ -1,0 +1,238 @@
+// Every export of the JavaScript package, its errors, and the S10 rules for JavaScript values.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const twindoc = createRequire(import.meta.url)("twindoc");
+const { Twin, DeviceTwin } = twindoc;
+const T0 = "2026-01-01T00:00:00Z";
+const at = (second) => ({ now: `2026-01-01T00:00:${String(second).padStart(2, "0")}Z` });
+
+/** Runs `fn`, expecting a TwinError with these fields. */
+function throwsTwinError(fn, code, path) {
+  assert.throws(fn, (error) => {
+    assert.ok(error instanceof Error, "a real Error");
+    assert.equal(error.name, "TwinError");
+    assert.equal(error.code, code, error.message);
+    if (path !== undefined) assert.equal(error.path, path, error.message);
+    assert.equal(typeof error.status, "number");
+    assert.equal(typeof error.errorCode, "number");
+    assert.ok(error.message.length > 0);
+    return true;
+  });
+}
+
+test("a new twin has IoT Hub's shape, and writes count as S5 says", () => {
+  const twin = new Twin("devA", { now: T0 });
+  assert.equal(twin.etag, "AAAAAAAAAAE=");
+  assert.equal(twin.version, 2);
+  const outcome = twin.patch("desired", { interval: 5 }, at(1));
+  assert.deepEqual(outcome, { version: 3, sectionVersion: 2, etag: "AAAAAAAAAAI=", notification: { interval: 5, $version: 2 } });
+  assert.deepEqual(twin.patch("reported", '{"wifi": {"ip": "10.0.0.2"}}', at(2)), {
+    version: 4, sectionVersion: 2, etag: "AAAAAAAAAAI=", notification: null,
+  });
+  assert.deepEqual(twin.patch("tags", { site: "a" }, { ...at(3), ifMatch: '"AAAAAAAAAAI="' }).sectionVersion, null);
+  assert.equal(twin.etag, "AAAAAAAAAAM=");
+  assert.deepEqual(twin.deviceView(), { desired: { interval: 5, $version: 2 }, reported: { wifi: { ip: "10.0.0.2" }, $version: 2 } });
+  assert.deepEqual(twin.lastUpdated("reported", "/wifi/ip"), { time: "2026-01-01T00:00:02.0000000Z", version: null });
+  assert.deepEqual(twin.lastUpdated("desired", "/interval"), { time: "2026-01-01T00:00:01.0000000Z", version: 2 });
+  assert.equal(twin.lastUpdated("desired", "/nope"), null);
+  assert.equal(twin.size("desired"), "interval".length + 8);
+  assert.deepEqual(JSON.parse(twin.toString()), twin.toJSON());
+  assert.deepEqual(JSON.parse(JSON.stringify(twin)), twin.toJSON());
+  const copy = Twin.fromJSON(twin.toString());
+  assert.deepEqual(copy.toJSON(), twin.toJSON());
+  twin.free();
+});
+
+test("module twins, times as Date and Unix milliseconds, and the clock by default", () => {
+  const twin = new Twin("devA", { moduleId: "m1", now: new Date(Date.UTC(2026, 0, 2)) });
+  assert.equal(twin.toJSON().moduleId, "m1");
+  assert.equal(twin.toJSON().properties.reported.$metadata.$lastUpdated, "2026-01-02T00:00:00.0000000Z");
+  twin.patch("desired", { a: 1 }, { now: 1767225600123 });
+  assert.equal(twin.lastUpdated("desired", "/a").time, "2026-01-01T00:00:00.1230000Z");
+  const before = Date.now();
+  const fresh = new Twin("devB");
+  const stamped = Date.parse(fresh.toJSON().properties.desired.$metadata.$lastUpdated);
+  assert.ok(stamped >= before - 1000 && stamped <= Date.now() + 1000, "stamped with the clock");
+  throwsTwinError(() => new Twin("d", { now: "yesterday" }), "InvalidTimestamp");
+  throwsTwinError(() => new Twin("d", { now: new Date(NaN) }), "InvalidTimestamp");
+  throwsTwinError(() => new Twin("d", { now: 1.5 }), "InvalidTimestamp");
+});
+
+test("replace and twin-level writes", () => {
+  const twin = new Twin("devA", { now: T0 });
+  twin.patch("desired", { cfg: { a: 1, b: 2 } }, at(1));
+  const replaced = twin.replace("desired", { cfg: { a: 1 } }, at(2));
+  assert.deepEqual(replaced.notification, { cfg: { a: 1, b: null }, $version: 3 });
+  const both = twin.patch("twin", { deviceId: "x", tags: { t: 1 }, properties: { desired: { on: true } } }, at(3));
+  assert.deepEqual([both.version, both.sectionVersion, both.etag], [5, 4, "AAAAAAAAAAQ="]);
+  throwsTwinError(() => twin.patch("twin", { properties: { reported: { x: 1 } } }, at(4)), "InvalidTwin", "/properties/reported");
+  twin.replace("twin", { tags: { only: 1 } }, at(5));
+  assert.deepEqual(twin.toJSON().tags, { only: 1 });
+});
+
+test("every error kind reaches JavaScript as a TwinError, and a rejected write changes nothing", () => {
+  const twin = new Twin("devA", { now: T0 });
+  twin.patch("desired", { keep: 1 }, at(1));
+  const before = twin.toString();
+  const cases = [
+    [[], "NotAnObject", ""],
+    [{ ["k".repeat(1025)]: 1 }, "KeyTooLong", "/" + "k".repeat(1025)],
+    [{ x: { "a.b": 1 } }, "InvalidKey", "/x/a.b"],
+    [{ "a/b": { $x: 1 } }, "InvalidKey", "/a~1b/$x"],
+    [{ s: "é".repeat(2049) }, "ValueTooLong", "/s"],
+    [{ n: 4503599627370496 }, "IntegerOutOfRange", "/n"],
+    [{ list: [1, null] }, "NullInArray", "/list/1"],
+    [[..."abcdefghijk"].reduceRight((inner, key) => ({ [key]: inner }), {}), "TooDeep", "/a/b/c/d/e/f/g/h/i/j/k"],
+    [{ big: "x".repeat(4000), more: "y".repeat(4000), again: "z".repeat(4000), last: "w".repeat(4000), over: "v".repeat(4000), end: "u".repeat(4000), x: "t".repeat(4000), y: "s".repeat(4000), z: "r".repeat(1000) }, "SizeLimitExceeded", ""],
+    ["{not json", "InvalidJson", ""],
+  ];
+  for (const [body, code, path] of cases) {
+    throwsTwinError(() => twin.patch("desired", body, at(2)), code, path);
+    assert.equal(twin.toString(), before, code);
+  }
+  throwsTwinError(() => twin.patch("desired", { a: 1 }, { ...at(2), ifMatch: "AAAAAAAAAAA=" }), "PreconditionFailed", "");
+  throwsTwinError(() => twin.patch("reported", { a: 1 }, { ...at(2), ifVersion: 9 }), "PreconditionFailed", "");
+  throwsTwinError(() => Twin.fromJSON({ properties: { desired: { $version: "7" } } }), "InvalidTwin", "/properties/desired/$version");
+  throwsTwinError(() => twin.patch("sideways", { a: 1 }, at(2)), "InvalidTwin");
+  assert.equal(twin.toString(), before);
+  try {
+    twin.patch("desired", { a: { "b c": 1 } }, at(2));
+  } catch (error) {
+    assert.deepEqual([error.status, error.errorCode], [400, 400004]);
+    assert.match(error.message, /\/a\/b c/);
+  }
+});
+
+test("limits: none, and custom numbers", () => {
+  const twin = new Twin("devA", { now: T0 });
+  throwsTwinError(() => twin.patch("tags", { s: "x".repeat(5000) }, at(1)), "ValueTooLong");
+  twin.patch("tags", { s: "x".repeat(5000) }, { ...at(1), limits: "none" });
+  throwsTwinError(() => twin.patch("tags", { "a b": 1 }, { ...at(1), limits: "none" }), "InvalidKey");
+  throwsTwinError(() => twin.patch("desired", { a: { b: {} } }, { ...at(2), limits: { maxDepth: 1 } }), "TooDeep", "/a/b");
+  throwsTwinError(() => twin.patch("desired", { abc: 1 }, { ...at(2), limits: { maxKeyBytes: 2 } }), "KeyTooLong", "/abc");
+  throwsTwinError(() => twin.patch("desired", { a: "abc" }, { ...at(2), limits: { maxValueBytes: 2 } }), "ValueTooLong", "/a");
+  throwsTwinError(() => twin.patch("desired", { abc: 1 }, { ...at(2), limits: { desiredBytes: 5 } }), "SizeLimitExceeded");
+  throwsTwinError(() => twin.patch("desired", { a: 1 }, { ...at(2), limits: "loose" }), "InvalidJson", "/limits");
+});
+
+test("JavaScript values mean what their JSON text means (S10)", () => {
+  const twin = new Twin("devA", { now: T0 });
+  twin.patch("desired", { keep: 1, drop: 2 }, at(1));
+  // undefined is absent: it does not delete.
+  twin.patch("desired", { keep: undefined, drop: null, nested: { u: undefined, v: 1 } }, at(2));
+  assert.deepEqual(twin.deviceView().desired, { keep: 1, nested: { v: 1 }, $version: 3 });
+  // What JSON.stringify would silently turn into null (a deletion) is refused.
+  for (const [value, code] of [[NaN, "InvalidJson"], [Infinity, "InvalidJson"], [-Infinity, "InvalidJson"], [10n, "InvalidJson"],
+    [() => 1, "InvalidJson"], [Symbol("s"), "InvalidJson"], [new Date(), "InvalidJson"], [new Map(), "InvalidJson"],
+    [new (class Point { constructor() { this.x = 1; } })(), "InvalidJson"], [2 ** 53, "IntegerOutOfRange"], [-(2 ** 53), "IntegerOutOfRange"]]) {
+    throwsTwinError(() => twin.patch("desired", { keep: value }, { ...at(3), limits: "none" }), code, "/keep");
+  }
+  // Integral numbers below 1e21 are integer literals: the ±2^52 range applies to them.
+  throwsTwinError(() => twin.patch("desired", { n: 2 ** 52 }, at(3)), "IntegerOutOfRange", "/n");
+  twin.patch("desired", { n: 2 ** 52 - 1, f: 1.5, e: 1e21, neg: -0 }, at(3));
+  assert.deepEqual(twin.deviceView().desired.n, 2 ** 52 - 1);
+  // Objects without a prototype are plain; cycles and 100,000 levels are refused without a crash.
+  const bare = Object.create(null);
+  bare.x = 1;
+  twin.patch("desired", { bare }, at(4));
+  const cycle = {};
+  cycle.self = cycle;
+  throwsTwinError(() => twin.patch("desired", cycle, at(5)), "InvalidJson");
+  let deep = {};
+  const root = deep;
+  for (let i = 0; i < 100000; i++) deep = deep.a = {};
+  for (const limits of ["azure", "none"]) throwsTwinError(() => twin.patch("desired", root, { ...at(5), limits }), "InvalidJson");
+  throwsTwinError(() => twin.patch("desired", "[".repeat(100000), at(5)), "InvalidJson");
+  throwsTwinError(() => twin.patch("desired", { list: [1, undefined] }, at(5)), "NullInArray", "/list/1");
+  // The twin still works after all of that.
+  assert.equal(twin.patch("desired", {}, at(6)).sectionVersion, 6);
+});
+
+test("merge, diff, jsonPatch, delta and validate", () => {
+  assert.deepEqual(twindoc.merge({ a: { b: 1 }, c: [1] }, { a: { b: null, d: { e: null } }, c: [2] }), { a: { d: {} }, c: [2] });
+  assert.deepEqual(twindoc.merge('{"a": 1}', '{"b": 2}'), { a: 1, b: 2 });
+  throwsTwinError(() => twindoc.merge({}, [1]), "NotAnObject");
+  const oldDoc = { fan: { speed: 1, mode: "eco" }, list: [1, 2], $version: 3 };
+  const newDoc = { fan: { speed: 2 }, list: [1], $version: 4 };
+  assert.deepEqual(twindoc.diff(oldDoc, newDoc), { fan: { speed: 2, mode: null }, list: [1] });
+  const ops = twindoc.jsonPatch(oldDoc, newDoc);
+  assert.ok(ops.every((op) => ["add", "remove", "replace"].includes(op.op) && op.path.startsWith("/")), JSON.stringify(ops));
+  assert.deepEqual(twindoc.diff({ a: 1 }, { a: 1 }), {});
+  assert.deepEqual(twindoc.delta({ a: 1, b: [1, 2], c: "x" }, { a: 1.0, b: [1, 2], c: "y", d: 1 }), { c: "x" });
+  const valid = twindoc.validate(new Twin("devA", { now: T0 }).toString());
+  assert.deepEqual(valid, { valid: true, violations: [] });
+  const invalid = twindoc.validate({ deviceId: "d", tags: { "a b": [null] } });
+  assert.equal(invalid.valid, false);
+  assert.deepEqual(invalid.violations.map((v) => [v.code, v.path]), [["InvalidKey", "/tags/a b"], ["NullInArray", "/tags/a b/0"]]);
+  assert.ok(invalid.violations.every((v) => v.message.length > 0));
+});
+
+test("Plug and Play acknowledgements and a twin's delta", () => {
+  assert.deepEqual(twindoc.writablePropertyAck("target", 21.5, 200, 3, "applied"), {
+    target: { value: 21.5, ac: 200, av: 3, ad: "applied" },
+  });
+  assert.deepEqual(twindoc.writablePropertyAck("target", "on", 203, 0), { target: { value: "on", ac: 203, av: 0 } });
+  assert.deepEqual(twindoc.componentPropertyAck("thermostat1", "target", 20, 202, 4, "in progress"), {
+    thermostat1: { __t: "c", target: { value: 20, ac: 202, av: 4, ad: "in progress" } },
+  });
+  throwsTwinError(() => twindoc.writablePropertyAck("p", NaN, 200, 1), "InvalidJson");
+  const twin = new Twin("devA", { now: T0 });
+  twin.patch("desired", { target: 21.5, mode: "eco" }, at(1));
+  twin.patch("reported", twindoc.writablePropertyAck("target", 21.5, 200, 2), at(2));
+  assert.deepEqual(twin.delta(), { mode: "eco" });
+});
+
+test("the device replica: order, stale patches, gaps, catch-up and reported diffs", () => {
+  const hub = new Twin("devA", { now: T0 });
+  hub.patch("desired", { fan: { speed: 1, mode: "eco" } }, at(1));
+  const device = DeviceTwin.fromDeviceView(hub.deviceView());
+  assert.equal(device.desiredVersion, 2);
+  const n3 = hub.patch("desired", { fan: { speed: 2 } }, at(2)).notification;
+  const n4 = hub.patch("desired", { fan: { mode: null } }, at(3)).notification;
+  const n5 = hub.patch("desired", { light: true }, at(4)).notification;
+  assert.deepEqual(device.applyDesiredPatch(n3), { status: "applied", version: 3, patch: { fan: { speed: 2 } } });
+  assert.deepEqual(device.applyDesiredPatch(n3), { status: "stale", version: 3 });
+  assert.deepEqual(device.applyDesiredPatch(JSON.stringify(n5)), { status: "gap", version: 5, expected: 4 });
+  assert.deepEqual(device.desired(), { fan: { speed: 2, mode: "eco" } });
+  const resync = device.applyFullTwin(hub.deviceView());
+  assert.deepEqual(resync, { status: "resynced", patch: { fan: { mode: null }, light: true, $version: 5 } });
+  assert.deepEqual(device.desired(), { fan: { speed: 2 }, light: true });
+  assert.deepEqual(device.applyFullTwin(hub.deviceView()), { status: "unchanged" });
+  assert.equal(device.desiredVersion, 5);
+  void n4;
+
+  device.report({ fw: "1.1" });
+  assert.deepEqual(device.takeReportedPatch(), { fw: "1.1" });
+  device.report({ rssi: -60 });
+  assert.deepEqual(device.takeReportedPatch(), { fw: "1.1", rssi: -60 }, "an unconfirmed send is sent again");
+  device.confirmReported(2);
+  assert.equal(device.reportedVersion, 2);
+  assert.equal(device.takeReportedPatch(), null);
+  device.report({ rssi: null });
+  assert.deepEqual(device.takeReportedPatch(), { rssi: null });
+  assert.deepEqual(device.reported(), { fw: "1.1" });
+  throwsTwinError(() => device.report({ "a.b": 1 }), "InvalidKey", "/a.b");
+  throwsTwinError(() => device.applyDesiredPatch({ a: 1 }), "InvalidTwin");
+  throwsTwinError(() => DeviceTwin.fromDeviceView({ desired: {} }), "InvalidTwin");
+});
+
+test("the web build loads with init() and behaves the same", async () => {
+  const web = await import("twindoc/web");
+  await web.default({ module_or_path: readFileSync(new URL("../pkg-web/twindoc_wasm_bg.wasm", import.meta.url)) });
+  const twin = new web.Twin("devA", { now: T0 });
+  assert.deepEqual(twin.patch("desired", { a: 1 }, at(1)).notification, { a: 1, $version: 2 });
+  assert.throws(() => twin.patch("desired", { "a.b": 1 }, at(2)), (e) => e.name === "TwinError" && e.code === "InvalidKey");
+});
+
+test("TypeScript declarations cover every export", () => {
+  const types = readFileSync(new URL("../pkg/twindoc_wasm.d.ts", import.meta.url), "utf8");
+  for (const name of ["class Twin", "class DeviceTwin", "function merge", "function diff", "function jsonPatch", "function delta",
+    "function validate", "function writablePropertyAck", "function componentPropertyAck", "interface WriteOutcome", "interface TwinError"]) {
+    assert.ok(types.includes(`export ${name}`), name);
+  }
+  assert.match(types, /patch\(section: SectionName \| "twin", body: string \| object, options\?: WriteOptions \| null\): WriteOutcome;/);
+  assert.ok(!/: any\b/.test(types), "no untyped parameters or results");
+});
