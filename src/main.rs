@@ -235,7 +235,7 @@ fn run(cli: &Cli) -> Result<Output, Failure> {
         Command::Replace(args) => write(args, true, pretty),
         Command::Merge { doc, patch } => {
             one_stdin(doc, patch)?;
-            let limits = Limits::azure();
+            let limits = Limits::none();
             let mut doc = read_json(doc, &limits)?;
             let patch = read_json(patch, &limits)?;
             twindoc::merge(&mut doc, &patch)?;
@@ -252,7 +252,7 @@ fn run(cli: &Cli) -> Result<Output, Failure> {
         }
         Command::Diff { old, new, format } => {
             one_stdin(old, new)?;
-            let limits = Limits::azure();
+            let limits = Limits::none();
             let (old, new) = (read_json(old, &limits)?, read_json(new, &limits)?);
             match format {
                 DiffFormat::Merge => render(&twindoc::diff(&old, &new)?, pretty, true),
@@ -368,8 +368,10 @@ fn is_stdin(path: &Path) -> bool {
     path.as_os_str() == "-"
 }
 
+/// Reads a twin: taken as it is, whatever the write's limits (only the input bound applies).
 fn read_twin(path: &Path, limits: &Limits) -> Result<Twin, Failure> {
-    Ok(Twin::from_value(read_json(path, limits)?)?)
+    let as_is = Limits::none().with_max_input_bytes(limits.max_input_bytes());
+    Ok(Twin::from_value(read_json(path, &as_is)?)?)
 }
 
 /// Reads and parses one input, never more than `limits.max_input_bytes()` bytes of it.

@@ -205,9 +205,10 @@ impl Twin {
         Twin { doc, sizes: [0; 3] }
     }
 
-    /// Parses a twin from JSON text (at most [`crate::DEFAULT_MAX_INPUT_BYTES`]).
+    /// Parses a twin from JSON text (at most [`crate::DEFAULT_MAX_INPUT_BYTES`]). The document is
+    /// taken as it is: limits are checked by writes and by [`crate::validate`], not here.
     pub fn from_json(text: &str) -> Result<Twin, Error> {
-        Twin::from_value(crate::parse_json(text, &Limits::azure())?)
+        Twin::from_value(crate::parse_json(text, &Limits::none())?)
     }
 
     /// Takes a twin document: any real IoT Hub twin, unknown fields and missing or partial

@@ -590,3 +590,17 @@ fn delta_lists_what_the_device_has_not_reached() {
     let both = Temp::new(both.stdout);
     assert_eq!(twindoc(&["delta", both.path()]).json(), json!({"mode": "eco"}));
 }
+
+#[test]
+fn integer_literals_beyond_64_bits_are_out_of_range() {
+    let run = patch_new("desired", br#"{"a": {"b": [100000000000000000000]}}"#, &[]);
+    run.rejected("IntegerOutOfRange", 400, 400004, "/a/b/0");
+    let floats = patch_new("desired", br#"{"a": 1e20}"#, &["--print", "outcome"]);
+    assert_eq!(floats.json()["sectionVersion"], 2);
+    let unlimited = patch_new(
+        "desired",
+        br#"{"a": 100000000000000000000}"#,
+        &["--no-limits", "--print", "outcome"],
+    );
+    assert_eq!(unlimited.json()["sectionVersion"], 2);
+}

@@ -205,7 +205,7 @@ impl JsTwin {
     pub fn from_json(
         #[wasm_bindgen(unchecked_param_type = "string | object")] twin: JsValue,
     ) -> Result<JsTwin, JsValue> {
-        let value = input(&twin, &Limits::azure()).map_err(js_error)?;
+        let value = input(&twin, &Limits::none()).map_err(js_error)?;
         let twin = twindoc::Twin::from_value(value).map_err(js_error)?;
         Ok(JsTwin { twin })
     }
@@ -317,7 +317,7 @@ pub fn merge(
     #[wasm_bindgen(unchecked_param_type = "object | string")] doc: JsValue,
     #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let limits = Limits::azure();
+    let limits = Limits::none();
     let mut doc = input(&doc, &limits).map_err(js_error)?;
     let patch = input(&patch, &limits).map_err(js_error)?;
     twindoc::merge(&mut doc, &patch).map_err(js_error)?;
@@ -327,7 +327,7 @@ pub fn merge(
 /// Every limit violation in a twin (paths from the twin root).
 #[wasm_bindgen(unchecked_return_type = "{ valid: boolean; violations: Violation[] }")]
 pub fn validate(#[wasm_bindgen(unchecked_param_type = "object | string")] twin: JsValue) -> Result<JsValue, JsValue> {
-    let twin = twindoc::Twin::from_value(input(&twin, &Limits::azure()).map_err(js_error)?).map_err(js_error)?;
+    let twin = twindoc::Twin::from_value(input(&twin, &Limits::none()).map_err(js_error)?).map_err(js_error)?;
     let violations: Vec<Value> = twindoc::validate(&twin)
         .iter()
         .map(|e| serde_json::json!({"code": e.code(), "path": e.path(), "message": e.message()}))
@@ -358,7 +358,7 @@ pub fn json_patch(
 }
 
 fn pair(first: &JsValue, second: &JsValue) -> Result<(Value, Value), JsValue> {
-    let limits = Limits::azure();
+    let limits = Limits::none();
     Ok((
         input(first, &limits).map_err(js_error)?,
         input(second, &limits).map_err(js_error)?,
@@ -435,7 +435,7 @@ impl JsDeviceTwin {
     pub fn from_device_view(
         #[wasm_bindgen(unchecked_param_type = "object | string")] view: JsValue,
     ) -> Result<JsDeviceTwin, JsValue> {
-        let view = input(&view, &Limits::azure()).map_err(js_error)?;
+        let view = input(&view, &Limits::none()).map_err(js_error)?;
         let replica = twindoc::DeviceTwin::from_device_view(&view).map_err(js_error)?;
         Ok(JsDeviceTwin { replica })
     }
@@ -474,7 +474,7 @@ impl JsDeviceTwin {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let patch = input(&patch, &Limits::azure()).map_err(js_error)?;
+        let patch = input(&patch, &Limits::none()).map_err(js_error)?;
         let answer = match self.replica.apply_desired_patch(&patch).map_err(js_error)? {
             DesiredUpdate::Applied { patch } => {
                 serde_json::json!({"status": "applied", "version": self.replica.desired_version(), "patch": patch})
@@ -497,7 +497,7 @@ impl JsDeviceTwin {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "object | string")] view: JsValue,
     ) -> Result<JsValue, JsValue> {
-        let view = input(&view, &Limits::azure()).map_err(js_error)?;
+        let view = input(&view, &Limits::none()).map_err(js_error)?;
         let answer = match self.replica.apply_full_twin(&view).map_err(js_error)? {
             Some(patch) => serde_json::json!({"status": "resynced", "patch": patch}),
             None => serde_json::json!({"status": "unchanged"}),
