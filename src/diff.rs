@@ -28,8 +28,9 @@ use crate::patch::without_nulls;
 /// - A `null` member cannot be the *result* of a merge (merging `null` deletes, and nested `null`s
 ///   are dropped), so valid twin content has none. Decision: a `null` member of `new` is taken as
 ///   absent, and `P` leads to `new` with its `null` members removed (at any depth outside arrays);
-///   a `null` member of `old` is an ordinary member, deleted when `new` lacks it. Arrays are copied
-///   whole, `null`s inside them included.
+///   a `null` member of `old` is an ordinary member, deleted when `new` lacks it, and unchanged
+///   when `new` has `null` there too (as identity fields like `x509Thumbprint` do). Arrays are
+///   copied whole, `null`s inside them included.
 ///
 /// ```
 /// use serde_json::json;
@@ -125,12 +126,21 @@ pub(crate) fn diff_maps(old: &Map<String, Value>, new: &Map<String, Value>, root
             }
         }
     }
-    for key in old.keys() {
-        if !(root && is_section_reserved(key)) && new.get(key).is_none_or(Value::is_null) {
+    for (key, before) in old {
+        if !(root && is_section_reserved(key)) && removed(before, new.get(key)) {
             out.insert(key.clone(), Value::Null);
         }
     }
     out
+}
+
+/// Whether a member of `old` must be deleted: `new` lacks it, or has `null` (absent) where `old`
+/// has a value. A `null` on both sides is no change: merging nothing keeps it, as `new` has it.
+fn removed(before: &Value, after: Option<&Value>) -> bool {
+    match after {
+        None => true,
+        Some(after) => after.is_null() && !before.is_null(),
+    }
 }
 
 /// The JSON Patch operations of [`diff_maps`], `path` being the tokens of the object walked.
@@ -167,8 +177,8 @@ fn json_patch_ops<'a>(
             })),
         }
     }
-    for key in old.keys() {
-        if !(root && is_section_reserved(key)) && new.get(key).is_none_or(Value::is_null) {
+    for (key, before) in old {
+        if !(root && is_section_reserved(key)) && removed(before, new.get(key)) {
             out.push(PatchOperation::Remove(RemoveOperation {
                 path: pointer(path, key),
             }));
@@ -191,6 +201,15 @@ mod tests {
         json_patch::patch(&mut patched, &ops).unwrap();
         assert_eq!(patched, new, "json patch {ops}");
         patch
+    }
+
+    #[test]
+    fn a_null_on_both_sides_is_no_change() {
+        let old = json!({"x509": {"primary": null, "secondary": null}, "a": null, "b": 1});
+        let new = json!({"x509": {"primary": null, "secondary": null}, "a": null, "b": null});
+        assert_eq!(diff(&old, &new).unwrap(), json!({"b": null}));
+        assert_eq!(diff_json_patch(&old, &new).unwrap().len(), 1);
+        assert_eq!(diff(&old, &old).unwrap(), json!({}));
     }
 
     #[test]
