@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Writes the seed inputs of fuzz/seeds/<target>/ (run from anywhere; see fuzz/README.md for the formats)."""
+import json
+import pathlib
+
+FUZZ = pathlib.Path(__file__).resolve().parent
+FIXTURES = FUZZ.parent / "tests" / "fixtures"
+SEP = b"\xff"
+
+
+def compact(value):
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def fixture(name):
+    return compact(json.loads((FIXTURES / f"{name}.json").read_text()))
+
+
+def selector(section, replace=False, limits="azure", precondition="none"):
+    """The selector byte of a twin_write segment (see Write::decode)."""
+    s = {"tags": 0, "desired": 1, "reported": 2}[section]
+    r = 1 if replace else 0
+    lim = {"azure": 0, "none": 1, "small": 2}[limits]
+    pre = {"none": 0, "if-match": 1, "wrong-if-match": 2, "if-version": 3}[precondition]
+    return bytes([s + 3 * r + 6 * lim + 18 * pre])
+
+
+def writes(*items):
+    return b"".join(SEP + selector(*args, **kwargs) + compact(body) for (args, kwargs, body) in items)
+
+
+def w(section, body, **kwargs):
+    return ((section,), kwargs, body)
+
+
+TWIN_WRITE = {
+    "new-desired-patch": b"\x00" + writes(w("desired", {"telemetry": {"interval": 5000, "channels": ["t", "h"]}})),
+    "new-sequence": b"\x00"
+    + writes(
+        w("desired", {"a": {"b": 1, "c": {"d": "x"}}, "list": [1, 2]}),
+        w("reported", {"wifi": {"ip": "10.0.0.2"}}),
+        w("tags", {"location": {"city": "Chicago", "floor": "12"}}),
+        w("desired", {"a": {"b": None, "c": 5}, "p1": {"p2": None}}, precondition="if-match"),
+        w("desired", {"cfg": {"a": 1}}, replace=True),
+        w("reported", {"wifi": None}, precondition="if-version"),
+        w("tags", {}, precondition="wrong-if-match"),
+    ),
+    "new-refused": b"\x00"
+    + writes(
+        w("desired", {"a": {"b.c": 1}}),
+        w("reported", {"a": [1, None]}),
+        w("desired", {"big": "x" * 120}, limits="small"),
+        w("desired", {"n": 4503599627370496}),
+        w("desired", [1]),
+    ),
+    "fleet-device": b"\x01"
+    + fixture("fleet-device")
+    + writes(
+        w("desired", {"telemetry": {"batch": {"size": 64}}, "sendDataInterval": None}),
+        w("reported", {"firmware": {"status": "done"}}, precondition="if-version"),
+    ),
+    "pnp-thermostat": b"\x01"
+    + fixture("pnp-thermostat")
+    + writes(
+        w("reported", {"thermostat1": {"__t": "c", "targetTemperature": {"value": 21.5, "ac": 200, "av": 4}}}),
+        w("desired", {"thermostat1": {"__t": "c", "targetTemperature": 22}}, limits="none"),
+    ),
+    "read-partial-twin": b"\x01"
+    + compact({"deviceId": "d", "etag": "opaque", "version": 40, "properties": {"desired": {"x": 1}}})
+    + writes(w("tags", {"site": "a"}), w("desired", {"x": {"y": True}}, replace=True)),
+}
+
+PARSE = {
+    "fleet-device": fixture("fleet-device"),
+    "pnp-thermostat": fixture("pnp-thermostat"),
+    "new-twin": compact(
+        {
+            "deviceId": "devA",
+            "etag": "AAAAAAAAAAE=",
+            "version": 2,
+            "properties": {
+                "desired": {"$metadata": {"$lastUpdated": "2026-11-28T10:00:00.0000000Z", "$lastUpdatedVersion": 1}, "$version": 1},
+                "reported": {"$metadata": {"$lastUpdated": "2026-11-28T10:00:00.0000000Z"}, "$version": 1},
+            },
+        }
+    ),
+    "numbers": b'{"tags":{"a":[0,-0.0,1e308,4503599627370496,18446744073709551615,-9223372036854775808,1.5e-300]}}',
+    "bad-version": b'{"deviceId":"d","version":-1,"properties":{"desired":{"$version":"7"}}}',
+    "deep": b"[" * 130 + b"]" * 130,
+    "truncated": b'{"deviceId":"d","tags":{"a":',
+}
+
+MERGE = {
+    "add-and-delete": compact({"a": 1, "b": {"c": 2}}) + SEP + compact({"a": None, "b": {"d": [1, 2]}, "e": "x"}),
+    "null-on-absent-parent": compact({}) + SEP + compact({"p1": {"p2": None}, "q": None}),
+    "object-over-scalar": compact({"a": 1, "list": [1, {"x": 1}]}) + SEP + compact({"a": {"b": {"c": None, "d": 1}}, "list": {"y": None}}),
+    "invalid-body": compact({"a": [1]}) + SEP + compact({"a": [None], "$x": 1}),
+}
+
+for target, seeds in [("twin_write", TWIN_WRITE), ("parse", PARSE), ("merge_vs_json_patch", MERGE)]:
+    folder = FUZZ / "seeds" / target
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in seeds.items():
+        (folder / name).write_bytes(data)
