@@ -10,28 +10,40 @@ pub(crate) const LAST_UPDATED_VERSION: &str = "$lastUpdatedVersion";
 const LAST_UPDATED_BY: &str = "$lastUpdatedBy";
 const LAST_UPDATED_BY_DIGEST: &str = "$lastUpdatedByDigest";
 
+/// Sets `map[key]`, allocating the key only when it is new.
+pub(crate) fn set(map: &mut Map<String, Value>, key: &str, value: Value) {
+    match map.get_mut(key) {
+        Some(slot) => *slot = value,
+        None => {
+            map.insert(key.to_owned(), value);
+        }
+    }
+}
+
 /// What one write stamps on the nodes it touches: its time and, in desired, the new `$version`.
 pub(crate) struct Stamp {
     time: Value,
     version: Option<Value>,
+    /// A fresh leaf node, built once per write: cloning it copies the hashed table instead of
+    /// hashing its keys again for every node.
+    leaf: Map<String, Value>,
 }
 
 impl Stamp {
     pub(crate) fn new(time: Timestamp, version: Option<u64>) -> Self {
-        Stamp {
-            time: Value::String(time.to_string()),
-            version: version.map(Value::from),
+        let time = Value::String(time.to_string());
+        let version = version.map(Value::from);
+        let mut leaf = Map::with_capacity(2);
+        leaf.insert(LAST_UPDATED.to_owned(), time.clone());
+        if let Some(version) = &version {
+            leaf.insert(LAST_UPDATED_VERSION.to_owned(), version.clone());
         }
+        Stamp { time, version, leaf }
     }
 
     /// A fresh node for a leaf (scalar or array) or an empty object.
     fn leaf(&self) -> Map<String, Value> {
-        let mut node = Map::new();
-        node.insert(LAST_UPDATED.to_owned(), self.time.clone());
-        if let Some(version) = &self.version {
-            node.insert(LAST_UPDATED_VERSION.to_owned(), version.clone());
-        }
-        node
+        self.leaf.clone()
     }
 
     /// A fresh metadata tree for a value the write created: a node for it and, for an object,
@@ -55,12 +67,48 @@ impl Stamp {
     /// Stamps an existing node in place: the time, the version (desired only), and drops what
     /// named the configuration that wrote it before. Its children are left as they are.
     pub(crate) fn restamp(&self, node: &mut Map<String, Value>) {
-        node.insert(LAST_UPDATED.to_owned(), self.time.clone());
+        set(node, LAST_UPDATED, self.time.clone());
+        let mut stamp_keys = 1;
         if let Some(version) = &self.version {
-            node.insert(LAST_UPDATED_VERSION.to_owned(), version.clone());
+            set(node, LAST_UPDATED_VERSION, version.clone());
+            stamp_keys += 1;
         }
-        node.shift_remove(LAST_UPDATED_BY);
-        node.shift_remove(LAST_UPDATED_BY_DIGEST);
+        // A node holding only its stamps names no configuration: skip the two lookups.
+        if node.len() > stamp_keys {
+            node.shift_remove(LAST_UPDATED_BY);
+            node.shift_remove(LAST_UPDATED_BY_DIGEST);
+        }
+    }
+
+    /// Makes `parent`'s member `key` a stamped leaf node (the member is now a scalar or an
+    /// array). An existing leaf node is re-stamped in place, which leaves it exactly as a fresh
+    /// one would be, without building one.
+    pub(crate) fn leaf_at(&self, parent: &mut Map<String, Value>, key: &str) {
+        match parent.get_mut(key) {
+            Some(Value::Object(node)) if node.keys().all(|k| self.is_leaf_key(k)) => self.restamp(node),
+            Some(slot) => *slot = Value::Object(self.leaf()),
+            None => {
+                parent.insert(key.to_owned(), Value::Object(self.leaf()));
+            }
+        }
+    }
+
+    /// Makes `parent`'s member `key` the fresh tree of `value`, a value the write created.
+    pub(crate) fn tree_at(&self, parent: &mut Map<String, Value>, key: &str, value: &Value) {
+        match parent.get_mut(key) {
+            Some(slot) => *slot = self.tree(value),
+            None => {
+                parent.insert(key.to_owned(), self.tree(value));
+            }
+        }
+    }
+
+    /// The members a leaf node may hold that a re-stamp sets or drops.
+    fn is_leaf_key(&self, key: &str) -> bool {
+        key == LAST_UPDATED
+            || key == LAST_UPDATED_BY
+            || key == LAST_UPDATED_BY_DIGEST
+            || (key == LAST_UPDATED_VERSION && self.version.is_some())
     }
 
     /// The node of `parent`'s member `key`, re-stamped; created when missing or malformed.

@@ -69,19 +69,29 @@ pub(crate) fn merge_object(target: &mut Map<String, Value>, patch: &Map<String, 
                     });
                     merge_object(existing, inner, child);
                 }
-                _ => {
+                slot => {
                     let written = Value::Object(without_nulls(inner));
                     if let Some(meta) = meta.as_mut() {
-                        meta.node.insert(key.clone(), meta.stamp.tree(&written));
+                        meta.stamp.tree_at(meta.node, key, &written);
                     }
-                    target.insert(key.clone(), written);
+                    match slot {
+                        Some(slot) => *slot = written,
+                        None => {
+                            target.insert(key.clone(), written);
+                        }
+                    }
                 }
             },
             leaf => {
                 if let Some(meta) = meta.as_mut() {
-                    meta.node.insert(key.clone(), meta.stamp.tree(leaf));
+                    meta.stamp.leaf_at(meta.node, key);
                 }
-                target.insert(key.clone(), leaf.clone());
+                match target.get_mut(key) {
+                    Some(slot) => *slot = leaf.clone(),
+                    None => {
+                        target.insert(key.clone(), leaf.clone());
+                    }
+                }
             }
         }
     }

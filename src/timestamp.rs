@@ -131,17 +131,24 @@ impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // In range by construction: every Timestamp was checked to lie in the years 0000..=9999.
         let t = OffsetDateTime::from_unix_timestamp_nanos(self.unix_nanos()).map_err(|_| fmt::Error)?;
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:07}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            t.nanosecond() / 100
-        )
+        // Written digit by digit: every write stamps a time, and this is cheaper than `write!`.
+        let mut text = *b"0000-00-00T00:00:00.0000000Z";
+        let fields = [
+            (0, 4, t.year() as u32),
+            (5, 2, u32::from(u8::from(t.month()))),
+            (8, 2, u32::from(t.day())),
+            (11, 2, u32::from(t.hour())),
+            (14, 2, u32::from(t.minute())),
+            (17, 2, u32::from(t.second())),
+            (20, 7, t.nanosecond() / 100),
+        ];
+        for (start, width, mut value) in fields {
+            for digit in text[start..start + width].iter_mut().rev() {
+                *digit = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        }
+        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
     }
 }
 

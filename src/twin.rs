@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind};
 use crate::limits::{check_body, check_nesting, is_section_reserved, members_size, written_object_size, MAX_NESTING};
-use crate::metadata::{Stamp, LAST_UPDATED, LAST_UPDATED_VERSION};
+use crate::metadata::{set, Stamp, LAST_UPDATED, LAST_UPDATED_VERSION};
 use crate::patch::{merge_object, replace_notification, size_change, without_nulls, Meta};
 use crate::{Limits, Timestamp};
 
@@ -483,9 +483,9 @@ impl Twin {
             }
             self.commit(plan, section_version, options.now);
         }
-        self.doc.insert("version".into(), version.into());
+        set(&mut self.doc, "version", version.into());
         if main != Section::Reported {
-            self.doc.insert("etag".into(), etag.clone().into());
+            set(&mut self.doc, "etag", etag.clone().into());
         }
         Ok(WriteOutcome {
             version,
@@ -628,8 +628,15 @@ fn encode_etag(counter: u64) -> String {
 
 /// The counter of an etag made by [`encode_etag`], or `None` for any other (opaque) etag.
 fn decode_etag(etag: &str) -> Option<u64> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(etag).ok()?;
-    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+    // Exactly 8 bytes fit 12 base64 characters; anything longer is not a counter.
+    if etag.len() != 12 {
+        return None;
+    }
+    let mut bytes = [0u8; 8];
+    let written = base64::engine::general_purpose::STANDARD
+        .decode_slice(etag, &mut bytes)
+        .ok()?;
+    (written == 8).then(|| u64::from_be_bytes(bytes))
 }
 
 fn invalid_twin(path: &str, message: &str) -> Error {
