@@ -200,7 +200,7 @@ fn diff(c: &mut Criterion) {
             b.iter(|| twindoc::diff(old, new).expect("two objects"))
         });
         group.bench_with_input(
-            BenchmarkId::new("twindoc_json_patch", &subject.name),
+            BenchmarkId::new("twindoc_diff_json_patch", &subject.name),
             &pair,
             |b, (old, new)| b.iter(|| twindoc::diff_json_patch(old, new).expect("two objects")),
         );
