@@ -186,9 +186,103 @@ fn validate(c: &mut Criterion) {
     group.finish();
 }
 
-// The `diff` and `delta` groups go here when twindoc's diff and delta land (SEMANTICS.md S9):
-// twindoc's diff against `json_patch::diff` on the same pairs of generated twins, and delta on
-// the same twins with a partly converged reported section. Add them to `criterion_group!` below.
+/// `twindoc::diff` (a merge patch) and `twindoc::diff_json_patch` (RFC 6902, arrays whole) of two
+/// desired sections against `json_patch::diff` (RFC 6902, element by element) of the same pair.
+/// The new section is the old one with the ~4 KB patch merged and one top-level member in five
+/// deleted ([`changed_desired`]).
+fn diff(c: &mut Criterion) {
+    let mut group = c.benchmark_group("diff");
+    for subject in generated() {
+        let old = subject.desired.clone();
+        let new = changed_desired(&subject);
+        let pair = (old, new);
+        group.bench_with_input(BenchmarkId::new("twindoc", &subject.name), &pair, |b, (old, new)| {
+            b.iter(|| twindoc::diff(old, new).expect("two objects"))
+        });
+        group.bench_with_input(
+            BenchmarkId::new("twindoc_diff_json_patch", &subject.name),
+            &pair,
+            |b, (old, new)| b.iter(|| twindoc::diff_json_patch(old, new).expect("two objects")),
+        );
+        group.bench_with_input(BenchmarkId::new("json_patch", &subject.name), &pair, |b, (old, new)| {
+            b.iter(|| json_patch::diff(old, new))
+        });
+    }
+    group.finish();
+}
 
-criterion_group!(benches, patch, roundtrip, validate);
+/// The subject's desired content with its ~4 KB patch merged and every fifth top-level member
+/// deleted, checked to round-trip through `twindoc::diff`.
+fn changed_desired(subject: &Subject) -> Value {
+    let mut new = subject.desired.clone();
+    json_patch::merge(&mut new, &subject.patch(4096));
+    let members = new.as_object_mut().expect("an object");
+    let doomed: Vec<String> = members.keys().step_by(5).cloned().collect();
+    for key in doomed {
+        members.shift_remove(&key);
+    }
+    let mut check = subject.desired.clone();
+    twindoc::merge(&mut check, &twindoc::diff(&subject.desired, &new).expect("two objects")).expect("merges");
+    assert_eq!(check, new, "{}: the diff does not round-trip", subject.name);
+    new
+}
+
+/// `twindoc::delta` of a twin's desired and reported sections (as stored, `$metadata` included)
+/// and `Twin::delta` on the twin itself, against a plain recursive equality walk of the same two
+/// sections ([`equality_walk`]: objects on both sides member by member, anything else by
+/// `serde_json`'s `==`). Reported mostly matches desired: the desired content with a ~200 B
+/// patch merged (a few values differ, one member new), plus the twin's own reported members.
+fn delta(c: &mut Criterion) {
+    let mut group = c.benchmark_group("delta");
+    for subject in generated() {
+        let mut reported = subject.desired.clone();
+        json_patch::merge(&mut reported, &subject.patch(200));
+        let mut twin = subject.twin.clone();
+        let options = WriteOptions::new(time(200)).limits(Limits::none());
+        twin.patch(Section::Reported, &reported, &options)
+            .expect("a valid reported write");
+        let section = |s| Value::Object(twin.section(s).expect("a section").clone());
+        let pair = (section(Section::Desired), section(Section::Reported));
+        let pending = twindoc::delta(&pair.0, &pair.1).expect("two objects");
+        assert!(
+            !pending.as_object().expect("an object").is_empty(),
+            "{}: nothing pending",
+            subject.name
+        );
+        assert_eq!(twin.delta(), pending);
+        group.bench_with_input(
+            BenchmarkId::new("twindoc", &subject.name),
+            &pair,
+            |b, (desired, reported)| b.iter(|| twindoc::delta(desired, reported).expect("two objects")),
+        );
+        group.bench_with_input(BenchmarkId::new("twindoc_twin", &subject.name), &twin, |b, twin| {
+            b.iter(|| twin.delta())
+        });
+        group.bench_with_input(
+            BenchmarkId::new("equality_walk", &subject.name),
+            &pair,
+            |b, (desired, reported)| b.iter(|| equality_walk(desired, reported, true)),
+        );
+    }
+    group.finish();
+}
+
+/// The members of `desired` that `reported` lacks or holds differently, counted: objects on both
+/// sides are walked member by member, anything else compares with `serde_json`'s `==`; at the
+/// root `$metadata` and `$version` are skipped.
+fn equality_walk(desired: &Value, reported: &Value, root: bool) -> usize {
+    let (Value::Object(desired), Value::Object(reported)) = (desired, reported) else {
+        return usize::from(desired != reported);
+    };
+    desired
+        .iter()
+        .filter(|(key, _)| !(root && matches!(key.as_str(), "$metadata" | "$version")))
+        .map(|(key, want)| match reported.get(key) {
+            Some(have) => equality_walk(want, have, false),
+            None => 1,
+        })
+        .sum()
+}
+
+criterion_group!(benches, patch, roundtrip, validate, diff, delta);
 criterion_main!(benches);

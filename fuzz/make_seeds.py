@@ -97,7 +97,110 @@ MERGE = {
     "invalid-body": compact({"a": [1]}) + SEP + compact({"a": [None], "$x": 1}),
 }
 
-for target, seeds in [("twin_write", TWIN_WRITE), ("parse", PARSE), ("merge_vs_json_patch", MERGE)]:
+DIFF = {
+    "change-delete-add": compact({"a": 1, "b": {"c": 2, "d": [1, 2]}, "gone": True, "$version": 4})
+    + SEP
+    + compact({"a": 1, "b": {"c": 3, "d": [2]}, "new": {"x": {}}, "$version": 5}),
+    "type-changes": compact({"k": {"a": 1}, "s": "x", "l": [1]}) + SEP + compact({"k": "s", "s": {"a": {"b": 1}}, "l": {}}),
+    "nulls": compact({"x509": {"primary": None}, "a": None, "b": 1}) + SEP + compact({"x509": {"primary": None}, "b": None, "c": {"d": None}}),
+    "pointer-escapes": compact({"a/b": {"~": 1}, "": 0}) + SEP + compact({"a/b": {"~": 2}, "n/k": "x"}),
+    "numbers": compact({"n": 1, "f": 1.5}) + SEP + compact({"n": 1.0, "f": 1.5}),
+    "fleet-device": fixture("fleet-device") + SEP + fixture("pnp-thermostat"),
+}
+
+REPLICA_OPS = {
+    "hub-write": 0,
+    "deliver-next": 1,
+    "drop": 2,
+    "deliver-any": 3,
+    "full-twin": 4,
+    "report": 5,
+    "send": 6,
+    "send-lost": 7,
+    "answer-lost": 8,
+    "late-answer": 9,
+}
+
+
+def steps(*items):
+    """Replica segments: (operation, argument, body or None)."""
+    out = b""
+    for op, arg, body in items:
+        out += SEP + bytes([REPLICA_OPS[op] + 10 * arg]) + (b"" if body is None else compact(body))
+    return out[1:]
+
+
+def op(name, arg=0, body=None):
+    return (name, arg, body)
+
+
+REPLICA = {
+    "in-order": steps(
+        op("hub-write", body={"fan": {"speed": 1, "mode": "eco"}}),
+        op("deliver-next"),
+        op("hub-write", body={"fan": {"speed": 2, "mode": None}, "list": [1, 2]}),
+        op("deliver-next"),
+        op("deliver-any", 0),
+    ),
+    "gap-and-full-twin": steps(
+        op("hub-write", body={"a": {"b": 1}}),
+        op("hub-write", body={"a": {"b": None, "c": 2}}),
+        op("hub-write", body={"x": True}),
+        op("drop"),
+        op("deliver-next"),
+        op("deliver-next"),
+        op("full-twin"),
+        op("deliver-any", 1),
+    ),
+    "reorder": steps(
+        op("hub-write", body={"a": 1}),
+        op("hub-write", body={"b": 2}),
+        op("deliver-any", 1),
+        op("deliver-any", 0),
+        op("deliver-any", 1),
+        op("deliver-any", 0),
+    ),
+    "reported": steps(
+        op("report", body={"fw": "1.0", "wifi": {"rssi": -60}}),
+        op("send"),
+        op("report", body={"wifi": None, "fw": "1.1"}),
+        op("send-lost"),
+        op("report", body={"fw": "1.0"}),
+        op("send"),
+        op("late-answer", 3),
+        op("send"),
+    ),
+    "answer-lost": steps(
+        op("report", body={"a": {"b": 1}}),
+        op("answer-lost"),
+        op("report", body={"a": {"c": 2}}),
+        op("late-answer"),
+        op("report", body={"a": None}),
+        op("answer-lost"),
+        op("report", body={"z": 1}),
+        op("send"),
+        op("full-twin"),
+    ),
+    "mixed": steps(
+        op("hub-write", body={"thermostat1": {"__t": "c", "targetTemperature": 21.5}}),
+        op("report", body={"thermostat1": {"__t": "c", "targetTemperature": {"value": 21.5, "ac": 200, "av": 2}}}),
+        op("send"),
+        op("deliver-next"),
+        op("hub-write", body={"thermostat1": None}),
+        op("answer-lost"),
+        op("report", body={"bad key": 1}),
+        op("full-twin"),
+        op("deliver-next"),
+    ),
+}
+
+for target, seeds in [
+    ("twin_write", TWIN_WRITE),
+    ("parse", PARSE),
+    ("merge_vs_json_patch", MERGE),
+    ("diff_roundtrip", DIFF),
+    ("replica", REPLICA),
+]:
     folder = FUZZ / "seeds" / target
     folder.mkdir(parents=True, exist_ok=True)
     for name, data in seeds.items():

@@ -14,6 +14,12 @@ mod parse;
 #[path = "../fuzz/fuzz_targets/checks/merge_vs_json_patch.rs"]
 mod merge_vs_json_patch;
 
+#[path = "../fuzz/fuzz_targets/checks/diff_roundtrip.rs"]
+mod diff_roundtrip;
+
+#[path = "../fuzz/fuzz_targets/checks/replica.rs"]
+mod replica;
+
 /// Runs `check` on every file of the target's directory; fails naming every input that panics.
 fn replay(target: &str, check: fn(&[u8])) {
     let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -49,4 +55,14 @@ fn parse_regressions() {
 #[test]
 fn merge_vs_json_patch_regressions() {
     replay("merge_vs_json_patch", merge_vs_json_patch::run);
+}
+
+#[test]
+fn diff_roundtrip_regressions() {
+    replay("diff_roundtrip", diff_roundtrip::run);
+}
+
+#[test]
+fn replica_regressions() {
+    replay("replica", replica::run);
 }

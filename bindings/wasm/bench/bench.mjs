@@ -1,0 +1,202 @@
+// The WebAssembly package against plain JavaScript on the generated bench twins of
+// benches/fixtures/ (the same inputs as the native criterion benches):
+//
+//   wasm Twin handle   `twin.patch("desired", patchObject, {now})` on a twin held in WASM memory
+//   plain JS in memory json-merge-patch `apply` on the desired object, and fast-json-patch
+//                      `applyPatch` with the same change as RFC 6902 operations
+//   wasm string API    `Twin.fromJSON(text)` + `patch("desired", patchText, {now})` + `toString()`
+//   plain JS text      `JSON.parse` + json-merge-patch `apply` on the desired section + `JSON.stringify`
+//
+// Run with `npm run bench` after `npm run build`. The fixtures come from
+// `cargo run --release --example bench_fixtures` (run here when target/bench-fixtures/ lacks
+// them). BENCH_ROUNDS=N changes the number of timed rounds.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const require = createRequire(import.meta.url);
+const { Twin } = require("twindoc");
+const mergePatch = require("json-merge-patch");
+const jsonPatch = require("fast-json-patch");
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const FIXTURES = join(ROOT, "target", "bench-fixtures");
+const CRITERION = join(ROOT, "target", "criterion");
+const NAMES = ["desired_1k", "desired_8k", "desired_32k", "desired_256k_nolimits"];
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
+const WARMUP = 3;
+/** A round lasts at least this long (repeating its body), so timer resolution does not matter. */
+const MIN_ROUND_NS = 20_000_000n;
+const T0 = Date.parse("2026-11-28T12:00:00Z");
+
+function fixtures() {
+  if (NAMES.some((name) => !existsSync(join(FIXTURES, `${name}.json`)))) {
+    console.error("writing the fixtures: cargo run --release --example bench_fixtures");
+    execFileSync("cargo", ["run", "--release", "--example", "bench_fixtures"], { cwd: ROOT, stdio: "inherit" });
+  }
+  return NAMES.map((name) => JSON.parse(readFileSync(join(FIXTURES, `${name}.json`), "utf8")));
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/**
+ * Median nanoseconds per operation. Each round calls `setup()` (untimed) for a fresh state,
+ * then times `run(state)`, which performs `perRun` operations, then calls `teardown(state)`
+ * (untimed); a round repeats until it lasts MIN_ROUND_NS.
+ */
+function measure({ setup, run, perRun, teardown = () => {} }) {
+  const samples = [];
+  for (let round = 0; round < WARMUP + ROUNDS; round++) {
+    let elapsed = 0n;
+    let ops = 0;
+    while (elapsed < MIN_ROUND_NS) {
+      const state = setup();
+      const start = process.hrtime.bigint();
+      run(state);
+      elapsed += process.hrtime.bigint() - start;
+      teardown(state);
+      ops += perRun;
+    }
+    if (round >= WARMUP) samples.push(Number(elapsed) / ops);
+  }
+  return median(samples);
+}
+
+function show(ns) {
+  for (const [unit, scale] of [["s", 1e9], ["ms", 1e6], ["µs", 1e3]]) {
+    if (ns >= scale) return `${(ns / scale).toFixed(2)} ${unit}`;
+  }
+  return `${ns.toFixed(0)} ns`;
+}
+
+/** The native median of a criterion bench, if scripts/bench-report (or cargo bench) ran it. */
+function native(group, fn, caseDir) {
+  const file = join(CRITERION, group, fn, caseDir, "new", "estimates.json");
+  if (!existsSync(file)) return null;
+  return JSON.parse(readFileSync(file, "utf8")).median.point_estimate;
+}
+
+const deepCopy = (value) => structuredClone(value);
+
+function bench(fixture) {
+  const { name, twin: text, patches, ops } = fixture;
+  const limits = fixture.limits;
+  const patchTexts = patches.map((p) => JSON.stringify(p));
+  const desired = JSON.parse(text).properties.desired;
+  let clock = T0;
+  const options = () => ({ now: (clock += 1), limits });
+
+  // Sanity: the WASM twin and json-merge-patch reach the same desired content.
+  {
+    const twin = Twin.fromJSON(text);
+    let plain = deepCopy(desired);
+    for (const patch of patches) {
+      twin.patch("desired", patch, options());
+      plain = mergePatch.apply(plain, deepCopy(patch));
+    }
+    let viaOps = deepCopy(desired);
+    for (const list of ops) viaOps = jsonPatch.applyPatch(viaOps, deepCopy(list), false, true).newDocument;
+    const strip = ({ $metadata: _m, $version: _v, ...rest }) => rest;
+    const content = strip(twin.toJSON().properties.desired);
+    twin.free();
+    if (JSON.stringify(sortKeys(content)) !== JSON.stringify(sortKeys(strip(plain)))) {
+      throw new Error(`${name}: the WASM twin and json-merge-patch disagree`);
+    }
+    if (JSON.stringify(sortKeys(strip(viaOps))) !== JSON.stringify(sortKeys(strip(plain)))) {
+      throw new Error(`${name}: fast-json-patch and json-merge-patch disagree`);
+    }
+  }
+
+  const n = patches.length;
+  // In memory: n distinct small patches in a row on one fresh state per run.
+  const wasmHandle = measure({
+    setup: () => Twin.fromJSON(text),
+    run: (twin) => {
+      for (let i = 0; i < n; i++) twin.patch("desired", patches[i], options());
+    },
+    teardown: (twin) => twin.free(),
+    perRun: n,
+  });
+  const jsMerge = measure({
+    setup: () => ({ doc: deepCopy(desired), patches: deepCopy(patches) }),
+    run: ({ doc, patches }) => {
+      for (let i = 0; i < n; i++) doc = mergePatch.apply(doc, patches[i]);
+    },
+    perRun: n,
+  });
+  const jsOps = measure({
+    setup: () => ({ doc: deepCopy(desired), ops: deepCopy(ops) }),
+    run: ({ doc, ops }) => {
+      for (let i = 0; i < n; i++) doc = jsonPatch.applyPatch(doc, ops[i], false, true).newDocument;
+    },
+    perRun: n,
+  });
+  // Text in, one small patch, text out (the first patch, as in the native roundtrip group).
+  const wasmText = measure({
+    setup: () => null,
+    run: () => {
+      const twin = Twin.fromJSON(text);
+      twin.patch("desired", patchTexts[0], options());
+      twin.toString();
+      twin.free();
+    },
+    perRun: 1,
+  });
+  const jsText = measure({
+    setup: () => null,
+    run: () => {
+      const doc = JSON.parse(text);
+      doc.properties.desired = mergePatch.apply(doc.properties.desired, JSON.parse(patchTexts[0]));
+      JSON.stringify(doc);
+    },
+    perRun: 1,
+  });
+  return {
+    name,
+    wasmHandle,
+    jsMerge,
+    jsOps,
+    wasmText,
+    jsText,
+    nativePatch: native("patch", "twindoc", `${name}_patch_200b`),
+    nativeRoundtrip: native("roundtrip", "twindoc", name),
+  };
+}
+
+function sortKeys(value) {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]));
+  }
+  return value;
+}
+
+const results = fixtures().map(bench);
+const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
+const nativeCell = (ns) => (ns == null ? "run scripts/bench-report" : show(ns));
+
+console.log(`Node ${process.version}, ${ROUNDS} rounds (median), ${WARMUP} warm-up; times per write.\n`);
+console.log("In memory: a ~200 B desired patch on a twin (16 distinct patches in a row)\n");
+console.log("| twin | wasm Twin.patch | json-merge-patch apply | ratio | fast-json-patch applyPatch | ratio | native Twin::patch |");
+console.log("|---|---:|---:|---:|---:|---:|---:|");
+for (const r of results) {
+  console.log(
+    `| ${r.name} | ${show(r.wasmHandle)} | ${show(r.jsMerge)} | ${ratio(r.wasmHandle, r.jsMerge)} | ` +
+      `${show(r.jsOps)} | ${ratio(r.wasmHandle, r.jsOps)} | ${nativeCell(r.nativePatch)} |`,
+  );
+}
+console.log("\nText in, a ~200 B desired patch, text out\n");
+console.log("| twin | wasm fromJSON + patch + toString | JSON.parse + apply + JSON.stringify | ratio | native roundtrip |");
+console.log("|---|---:|---:|---:|---:|");
+for (const r of results) {
+  console.log(`| ${r.name} | ${show(r.wasmText)} | ${show(r.jsText)} | ${ratio(r.wasmText, r.jsText)} | ${nativeCell(r.nativeRoundtrip)} |`);
+}
+if (results.some((r) => r.nativePatch == null)) {
+  console.log("\nNative times: run scripts/bench-report (criterion's target/criterion estimates) first.");
+}
