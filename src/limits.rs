@@ -211,6 +211,28 @@ pub(crate) fn check_nesting(value: &Value, depth: usize, bound: usize) -> Result
     walk(value, depth, bound, &mut PathStack::default())
 }
 
+type Object = Map<String, Value>;
+
+/// Two documents as objects (`NotAnObject` otherwise, naming them as `what`), each within the
+/// engine's nesting bound; one level more is allowed for a section's `$metadata`, which mirrors
+/// the content one level deeper.
+pub(crate) fn object_pair<'a>(
+    first: &'a Value,
+    second: &'a Value,
+    what: &str,
+) -> Result<(&'a Object, &'a Object), Error> {
+    let (Value::Object(first_map), Value::Object(second_map)) = (first, second) else {
+        return Err(Error::new(
+            ErrorKind::NotAnObject,
+            "",
+            format!("{what} must be JSON objects"),
+        ));
+    };
+    check_nesting(first, 0, MAX_NESTING + 1)?;
+    check_nesting(second, 0, MAX_NESTING + 1)?;
+    Ok((first_map, second_map))
+}
+
 fn too_nested(path: String) -> Error {
     Error::new(
         ErrorKind::InvalidJson,

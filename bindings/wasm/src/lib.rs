@@ -384,8 +384,7 @@ pub fn writable_property_ack(
     version: f64,
     description: Option<String>,
 ) -> Result<JsValue, JsValue> {
-    let value = input_value(&value)?;
-    let version = count(&JsValue::from(version), "/version").map_err(js_error)?;
+    let (value, version) = ack_input(&value, version)?;
     Ok(to_js(&twindoc::writable_property_ack(
         name,
         value,
@@ -405,8 +404,7 @@ pub fn component_property_ack(
     version: f64,
     description: Option<String>,
 ) -> Result<JsValue, JsValue> {
-    let value = input_value(&value)?;
-    let version = count(&JsValue::from(version), "/version").map_err(js_error)?;
+    let (value, version) = ack_input(&value, version)?;
     Ok(to_js(&twindoc::component_property_ack(
         component,
         name,
@@ -417,9 +415,12 @@ pub fn component_property_ack(
     )))
 }
 
-/// A property value is any JSON value, given as a JavaScript value (a string stays a string).
-fn input_value(value: &JsValue) -> Result<Value, JsValue> {
-    convert::from_js(value).map_err(js_error)
+/// An acknowledgement's value (any JSON value as a JavaScript value: a string stays a string) and
+/// its desired version.
+fn ack_input(value: &JsValue, version: f64) -> Result<(Value, u64), JsValue> {
+    let value = convert::from_js(value).map_err(js_error)?;
+    let version = count(&JsValue::from(version), "/version").map_err(js_error)?;
+    Ok((value, version))
 }
 
 /// The device-side replica (S8), held in WebAssembly memory.
