@@ -1,5 +1,7 @@
 //! `$metadata` trees (SEMANTICS.md S6): which node a write stamps, and what a stamp holds.
 
+use std::cell::OnceCell;
+
 use serde_json::{Map, Value};
 
 use crate::Timestamp;
@@ -20,30 +22,48 @@ pub(crate) fn set(map: &mut Map<String, Value>, key: &str, value: Value) {
     }
 }
 
+/// Whether a metadata tree names a configuration anywhere (`$lastUpdatedBy` or
+/// `$lastUpdatedByDigest`). The recursion is bounded by the twin's nesting check.
+pub(crate) fn names_configurations(node: &Map<String, Value>) -> bool {
+    node.iter().any(|(key, value)| {
+        key == LAST_UPDATED_BY || key == LAST_UPDATED_BY_DIGEST || value.as_object().is_some_and(names_configurations)
+    })
+}
+
 /// What one write stamps on the nodes it touches: its time and, in desired, the new `$version`.
 pub(crate) struct Stamp {
-    time: Value,
-    version: Option<Value>,
-    /// A fresh leaf node, built once per write: cloning it copies the hashed table instead of
+    time: String,
+    version: Option<u64>,
+    /// Whether the section's metadata may hold `$lastUpdatedBy`/`$lastUpdatedByDigest`: when it
+    /// cannot, a re-stamp need not look them up.
+    names_configurations: bool,
+    /// A fresh leaf node, built on first use: cloning it copies the hashed table instead of
     /// hashing its keys again for every node.
-    leaf: Map<String, Value>,
+    leaf: OnceCell<Map<String, Value>>,
 }
 
 impl Stamp {
-    pub(crate) fn new(time: Timestamp, version: Option<u64>) -> Self {
-        let time = Value::String(time.to_string());
-        let version = version.map(Value::from);
-        let mut leaf = Map::with_capacity(2);
-        leaf.insert(LAST_UPDATED.to_owned(), time.clone());
-        if let Some(version) = &version {
-            leaf.insert(LAST_UPDATED_VERSION.to_owned(), version.clone());
+    pub(crate) fn new(time: Timestamp, version: Option<u64>, names_configurations: bool) -> Self {
+        Stamp {
+            time: time.to_string(),
+            version,
+            names_configurations,
+            leaf: OnceCell::new(),
         }
-        Stamp { time, version, leaf }
     }
 
     /// A fresh node for a leaf (scalar or array) or an empty object.
     fn leaf(&self) -> Map<String, Value> {
-        self.leaf.clone()
+        self.leaf
+            .get_or_init(|| {
+                let mut leaf = Map::with_capacity(2);
+                leaf.insert(LAST_UPDATED.to_owned(), Value::String(self.time.clone()));
+                if let Some(version) = self.version {
+                    leaf.insert(LAST_UPDATED_VERSION.to_owned(), version.into());
+                }
+                leaf
+            })
+            .clone()
     }
 
     /// A fresh metadata tree for a value the write created: a node for it and, for an object,
@@ -67,14 +87,29 @@ impl Stamp {
     /// Stamps an existing node in place: the time, the version (desired only), and drops what
     /// named the configuration that wrote it before. Its children are left as they are.
     pub(crate) fn restamp(&self, node: &mut Map<String, Value>) {
-        set(node, LAST_UPDATED, self.time.clone());
-        let mut stamp_keys = 1;
-        if let Some(version) = &self.version {
-            set(node, LAST_UPDATED_VERSION, version.clone());
-            stamp_keys += 1;
+        // The engine writes a node's stamps first, in this order: overwrite them where they are,
+        // without hashing their keys (the string keeps its buffer).
+        let stamp_keys = 1 + usize::from(self.version.is_some());
+        let mut in_place = 0;
+        for (key, value) in node.iter_mut().take(stamp_keys) {
+            match (in_place, key.as_str(), value) {
+                (0, LAST_UPDATED, Value::String(time)) => {
+                    time.clear();
+                    time.push_str(&self.time);
+                }
+                (1, LAST_UPDATED_VERSION, value) => *value = self.version.into(),
+                _ => break,
+            }
+            in_place += 1;
         }
-        // A node holding only its stamps names no configuration: skip the two lookups.
-        if node.len() > stamp_keys {
+        if in_place < stamp_keys {
+            set(node, LAST_UPDATED, Value::String(self.time.clone()));
+            if let Some(version) = self.version {
+                set(node, LAST_UPDATED_VERSION, version.into());
+            }
+        }
+        // A node holding only its stamps names no configuration.
+        if self.names_configurations && node.len() > stamp_keys {
             node.shift_remove(LAST_UPDATED_BY);
             node.shift_remove(LAST_UPDATED_BY_DIGEST);
         }
@@ -133,7 +168,7 @@ mod tests {
     use serde_json::json;
 
     fn stamp(version: Option<u64>) -> Stamp {
-        Stamp::new("2026-01-01T00:00:00Z".parse().unwrap(), version)
+        Stamp::new("2026-01-01T00:00:00Z".parse().unwrap(), version, true)
     }
 
     #[test]
@@ -155,6 +190,42 @@ mod tests {
             node,
             json!({"$lastUpdated": "2026-01-01T00:00:00.0000000Z", "x": {"$lastUpdated": "old"}})
         );
+    }
+
+    #[test]
+    fn restamp_sets_stamps_where_they_are_in_any_order_or_type() {
+        let time = json!("2026-01-01T00:00:00.0000000Z");
+        for (before, after) in [
+            (
+                json!({"x": {}, "$lastUpdatedVersion": 1, "$lastUpdated": "old"}),
+                json!({"x": {}, "$lastUpdatedVersion": 4, "$lastUpdated": time}),
+            ),
+            (
+                json!({"$lastUpdated": 5, "$lastUpdatedVersion": "x"}),
+                json!({"$lastUpdated": time, "$lastUpdatedVersion": 4}),
+            ),
+            (
+                json!({"$lastUpdated": "old", "y": 1}),
+                json!({"$lastUpdated": time, "y": 1, "$lastUpdatedVersion": 4}),
+            ),
+            (json!({}), json!({"$lastUpdated": time, "$lastUpdatedVersion": 4})),
+        ] {
+            let mut node = before.clone();
+            stamp(Some(4)).restamp(node.as_object_mut().unwrap());
+            assert_eq!(
+                serde_json::to_string(&node).unwrap(),
+                serde_json::to_string(&after).unwrap(),
+                "{before}"
+            );
+        }
+    }
+
+    #[test]
+    fn configuration_names_are_found_at_any_depth() {
+        let tree = json!({"$lastUpdated": "t", "a": {"$lastUpdated": "t", "b": {"$lastUpdatedByDigest": "1"}}});
+        assert!(names_configurations(tree.as_object().unwrap()));
+        let tree = json!({"$lastUpdated": "t", "a": {"$lastUpdated": "t", "b": {"c": [{"$lastUpdatedBy": "x"}]}}});
+        assert!(!names_configurations(tree.as_object().unwrap()));
     }
 
     #[test]

@@ -49,14 +49,24 @@ pub(crate) struct Meta<'a> {
     pub(crate) stamp: &'a Stamp,
 }
 
-/// The S2 merge of `patch` into `target`; with `meta`, the S6 stamps along the way.
+/// The S2 merge of `patch` into `target`; with `meta`, the S6 stamps along the way. Returns how
+/// much the S4 size of `target` changed (the values it replaces are at hand, so the size costs
+/// no lookups of its own).
 ///
 /// `patch` must have passed the body checks: this cannot fail.
-pub(crate) fn merge_object(target: &mut Map<String, Value>, patch: &Map<String, Value>, mut meta: Option<Meta<'_>>) {
+pub(crate) fn merge_object(
+    target: &mut Map<String, Value>,
+    patch: &Map<String, Value>,
+    mut meta: Option<Meta<'_>>,
+) -> i128 {
+    let mut change = 0;
     for (key, value) in patch {
+        let key_bytes = key.len() as i128;
         match value {
             Value::Null => {
-                target.shift_remove(key);
+                if let Some(old) = target.shift_remove(key) {
+                    change -= key_bytes + value_size(&old) as i128;
+                }
                 if let Some(meta) = meta.as_mut() {
                     meta.node.shift_remove(key);
                 }
@@ -67,13 +77,14 @@ pub(crate) fn merge_object(target: &mut Map<String, Value>, patch: &Map<String, 
                         let stamp = m.stamp;
                         stamp.child(m.node, key).map(|node| Meta { node, stamp })
                     });
-                    merge_object(existing, inner, child);
+                    change += merge_object(existing, inner, child);
                 }
                 slot => {
                     let written = Value::Object(without_nulls(inner));
                     if let Some(meta) = meta.as_mut() {
                         meta.stamp.tree_at(meta.node, key, &written);
                     }
+                    change += value_size(&written) as i128 - replaced_size(key_bytes, slot.as_deref());
                     match slot {
                         Some(slot) => *slot = written,
                         None => {
@@ -86,7 +97,9 @@ pub(crate) fn merge_object(target: &mut Map<String, Value>, patch: &Map<String, 
                 if let Some(meta) = meta.as_mut() {
                     meta.stamp.leaf_at(meta.node, key);
                 }
-                match target.get_mut(key) {
+                let slot = target.get_mut(key);
+                change += value_size(leaf) as i128 - replaced_size(key_bytes, slot.as_deref());
+                match slot {
                     Some(slot) => *slot = leaf.clone(),
                     None => {
                         target.insert(key.clone(), leaf.clone());
@@ -95,10 +108,24 @@ pub(crate) fn merge_object(target: &mut Map<String, Value>, patch: &Map<String, 
             }
         }
     }
+    change
+}
+
+/// The size a member being written takes back: its old value's, or, when it is new, minus its
+/// key's.
+fn replaced_size(key_bytes: i128, old: Option<&Value>) -> i128 {
+    match old {
+        Some(old) => value_size(old) as i128,
+        None => -key_bytes,
+    }
 }
 
 /// A copy of an object with its `null` members dropped, at any depth (arrays hold no nulls).
 pub(crate) fn without_nulls(object: &Map<String, Value>) -> Map<String, Value> {
+    // Most bodies hold no null below a written object: a plain copy keeps the hashed table.
+    if !has_null_member(object) {
+        return object.clone();
+    }
     object
         .iter()
         .filter_map(|(k, v)| match v {
@@ -107,6 +134,15 @@ pub(crate) fn without_nulls(object: &Map<String, Value>) -> Map<String, Value> {
             other => Some((k.clone(), other.clone())),
         })
         .collect()
+}
+
+/// Whether an object has a `null` member at any depth (arrays are not searched).
+fn has_null_member(object: &Map<String, Value>) -> bool {
+    object.values().any(|v| match v {
+        Value::Null => true,
+        Value::Object(inner) => has_null_member(inner),
+        _ => false,
+    })
 }
 
 /// How much the S4 size of `target` changes when `patch` is merged into it, without merging.
@@ -197,6 +233,9 @@ mod tests {
         let after = value_size(&merged(doc.clone(), patch.clone())) as i128;
         let change = size_change(doc.as_object().unwrap(), patch.as_object().unwrap());
         assert_eq!(before + change, after);
+        let mut target = doc.as_object().unwrap().clone();
+        let merged_change = merge_object(&mut target, patch.as_object().unwrap(), None);
+        assert_eq!(before + merged_change, after);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind};
 use crate::limits::{check_body, check_nesting, is_section_reserved, members_size, written_object_size, MAX_NESTING};
-use crate::metadata::{set, Stamp, LAST_UPDATED, LAST_UPDATED_VERSION};
+use crate::metadata::{names_configurations, set, Stamp, LAST_UPDATED, LAST_UPDATED_VERSION};
 use crate::patch::{merge_object, replace_notification, size_change, without_nulls, Meta};
 use crate::{Limits, Timestamp};
 
@@ -151,9 +151,9 @@ pub struct LastUpdated {
 struct Plan<'b> {
     section: Section,
     body: &'b Map<String, Value>,
-    /// For a replace, the new content (the body without its nulls).
-    written: Option<Map<String, Value>>,
-    new_size: u64,
+    /// For a replace, the new content (the body without its nulls) and its size. (A patch's new
+    /// size comes out of the merge.)
+    replacement: Option<(Map<String, Value>, u64)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -166,11 +166,21 @@ enum WriteKind {
 ///
 /// Identity fields (`deviceId`, `status`, unknown ones...) are carried through untouched; writes
 /// change only `etag`, `version`, `tags` and `properties`. Member order is kept.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Twin {
     doc: Map<String, Value>,
     /// The S4 size of each section, kept up to date by every write.
     sizes: [u64; 3],
+    /// Per section, whether its `$metadata` may name configurations (`$lastUpdatedBy`, which only
+    /// a twin read from IoT Hub can hold: the engine never writes it).
+    names_configurations: [bool; 3],
+}
+
+/// Twins are equal when their documents are (the rest is derived from the document).
+impl PartialEq for Twin {
+    fn eq(&self, other: &Twin) -> bool {
+        self.doc == other.doc
+    }
 }
 
 impl Twin {
@@ -195,14 +205,18 @@ impl Twin {
         doc.insert("version".into(), 2.into());
         let mut properties = Map::new();
         for section in [Section::Desired, Section::Reported] {
-            let stamp = Stamp::new(now, (section == Section::Desired).then_some(1));
+            let stamp = Stamp::new(now, (section == Section::Desired).then_some(1), false);
             let mut body = Map::new();
             body.insert(METADATA.into(), stamp.tree(&Value::Object(Map::new())));
             body.insert(VERSION.into(), 1.into());
             properties.insert(section.name().into(), Value::Object(body));
         }
         doc.insert("properties".into(), Value::Object(properties));
-        Twin { doc, sizes: [0; 3] }
+        Twin {
+            doc,
+            sizes: [0; 3],
+            names_configurations: [false; 3],
+        }
     }
 
     /// Parses a twin from JSON text (at most [`crate::DEFAULT_MAX_INPUT_BYTES`]). The document is
@@ -234,9 +248,14 @@ impl Twin {
                 }
             }
         }
-        let mut twin = Twin { doc, sizes: [0; 3] };
+        let mut twin = Twin {
+            doc,
+            sizes: [0; 3],
+            names_configurations: [false; 3],
+        };
         for section in Section::ALL {
             twin.sizes[section.index()] = members_size(twin.content(section));
+            twin.names_configurations[section.index()] = twin.metadata(section).is_some_and(names_configurations);
         }
         Ok(twin)
     }
@@ -431,14 +450,23 @@ impl Twin {
         };
         check_body(body, limits)?;
         let old_size = self.sizes[section.index()];
-        let (written, new_size) = match kind {
+        let max = limits.section_bytes(section);
+        let (replacement, new_size) = match kind {
+            // A patch adds at most its written members' sizes: when even that fits, the exact
+            // change (a lookup per member) need not be worked out before the merge.
+            WriteKind::Patch if max.is_none_or(|max| old_size.saturating_add(written_object_size(body)) <= max) => {
+                (None, old_size)
+            }
             WriteKind::Patch => {
                 let change = size_change(self.section(section).unwrap_or(&Map::new()), body);
                 (None, u64::try_from(i128::from(old_size) + change).unwrap_or(0))
             }
-            WriteKind::Replace => (Some(without_nulls(body)), written_object_size(body)),
+            WriteKind::Replace => {
+                let new_size = written_object_size(body);
+                (Some((without_nulls(body), new_size)), new_size)
+            }
         };
-        if let Some(max) = limits.section_bytes(section) {
+        if let Some(max) = max {
             if new_size > max && new_size > old_size {
                 return Err(Error::new(
                     ErrorKind::SizeLimitExceeded,
@@ -450,8 +478,7 @@ impl Twin {
         Ok(Plan {
             section,
             body,
-            written,
-            new_size,
+            replacement,
         })
     }
 
@@ -460,19 +487,21 @@ impl Twin {
     fn write(&mut self, plans: Vec<Plan<'_>>, main: Section, options: &WriteOptions) -> Result<WriteOutcome, Error> {
         // Everything that can fail is checked before the first change; what follows cannot fail.
         self.check_preconditions(main, options)?;
-        let version = next(self.version(), "version")?;
+        let current_version = self.version();
+        let version = next(current_version, "version")?;
         let mut section_version = None;
         for plan in &plans {
             if plan.section != Section::Tags {
                 section_version = Some(next(self.section_version(plan.section).unwrap_or(0), "$version")?);
             }
         }
+        let current_etag = self.etag();
         let etag = match main {
-            Section::Reported => self.etag().unwrap_or_default().to_owned(),
+            Section::Reported => current_etag.unwrap_or_default().to_owned(),
             _ => encode_etag(
-                self.etag()
+                current_etag
                     .and_then(decode_etag)
-                    .unwrap_or(self.version())
+                    .unwrap_or(current_version)
                     .wrapping_add(1),
             ),
         };
@@ -497,8 +526,8 @@ impl Twin {
 
     /// What IoT Hub sends the device for a desired write (S7).
     fn notification(&self, plan: &Plan<'_>, section_version: u64) -> Value {
-        let mut notification = match &plan.written {
-            Some(new) => replace_notification(self.section(plan.section).unwrap_or(&Map::new()), new),
+        let mut notification = match &plan.replacement {
+            Some((new, _)) => replace_notification(self.section(plan.section).unwrap_or(&Map::new()), new),
             None => plan.body.clone(),
         };
         notification.insert(VERSION.into(), section_version.into());
@@ -508,44 +537,87 @@ impl Twin {
     /// Applies a planned part: the content, and for desired and reported the metadata and
     /// `$version`. Cannot fail.
     fn commit(&mut self, plan: Plan<'_>, section_version: Option<u64>, now: Timestamp) {
-        let section = plan.section;
-        self.sizes[section.index()] = plan.new_size;
-        let target = self.section_mut(section);
-        let section_version = match section {
-            Section::Tags => {
-                match plan.written {
-                    Some(new) => *target = new,
-                    None => merge_object(target, plan.body, None),
-                }
+        let index = plan.section.index();
+        let names_configurations = self.names_configurations[index];
+        let change = match plan.replacement {
+            Some((new, new_size)) => {
+                self.sizes[index] = new_size;
+                // A replace stamps every node afresh.
+                self.names_configurations[index] = false;
+                self.replace_content(plan.section, new, section_version, now);
                 return;
             }
-            _ => section_version.unwrap_or(0),
+            None => self.merge_content(plan.section, plan.body, section_version, now, names_configurations),
         };
-        let stamp = Stamp::new(now, (section == Section::Desired).then_some(section_version));
-        let mut metadata = match target.shift_remove(METADATA) {
+        self.sizes[index] = u64::try_from(i128::from(self.sizes[index]) + change).unwrap_or(0);
+    }
+
+    /// A section's content becomes `new`; desired and reported get fresh metadata throughout.
+    fn replace_content(
+        &mut self,
+        section: Section,
+        new: Map<String, Value>,
+        section_version: Option<u64>,
+        now: Timestamp,
+    ) {
+        let target = self.section_mut(section);
+        if section == Section::Tags {
+            *target = new;
+            return;
+        }
+        let section_version = section_version.unwrap_or(0);
+        let stamp = Stamp::new(now, (section == Section::Desired).then_some(section_version), false);
+        let metadata = stamp.object_tree(&new);
+        *target = new;
+        target.insert(METADATA.into(), Value::Object(metadata));
+        target.insert(VERSION.into(), section_version.into());
+    }
+
+    /// Merges `body` into a section, stamping desired and reported; returns the size change.
+    fn merge_content(
+        &mut self,
+        section: Section,
+        body: &Map<String, Value>,
+        section_version: Option<u64>,
+        now: Timestamp,
+        names_configurations: bool,
+    ) -> i128 {
+        let target = self.section_mut(section);
+        if section == Section::Tags {
+            return merge_object(target, body, None);
+        }
+        let section_version = section_version.unwrap_or(0);
+        let stamp = Stamp::new(
+            now,
+            (section == Section::Desired).then_some(section_version),
+            names_configurations,
+        );
+        // `$metadata` is taken out while the content is merged (a body holds no `$` key, so the
+        // merge cannot touch it), then put back: last, after any new member.
+        let mut metadata = match target.get_mut(METADATA).map(std::mem::take) {
             Some(Value::Object(node)) => node,
             _ => Map::new(),
         };
-        target.shift_remove(VERSION);
-        match plan.written {
-            Some(new) => {
-                metadata = stamp.object_tree(&new);
-                *target = new;
-            }
-            None => {
-                stamp.restamp(&mut metadata);
-                merge_object(
-                    target,
-                    plan.body,
-                    Some(Meta {
-                        node: &mut metadata,
-                        stamp: &stamp,
-                    }),
-                );
-            }
+        stamp.restamp(&mut metadata);
+        let change = merge_object(
+            target,
+            body,
+            Some(Meta {
+                node: &mut metadata,
+                stamp: &stamp,
+            }),
+        );
+        let mut last = target.keys().rev().map(String::as_str);
+        if (last.next(), last.next()) == (Some(VERSION), Some(METADATA)) {
+            set(target, METADATA, Value::Object(metadata));
+            set(target, VERSION, section_version.into());
+        } else {
+            target.shift_remove(METADATA);
+            target.shift_remove(VERSION);
+            target.insert(METADATA.into(), Value::Object(metadata));
+            target.insert(VERSION.into(), section_version.into());
         }
-        target.insert(METADATA.into(), Value::Object(metadata));
-        target.insert(VERSION.into(), section_version.into());
+        change
     }
 
     fn check_preconditions(&self, section: Section, options: &WriteOptions) -> Result<(), Error> {
