@@ -151,6 +151,11 @@ impl Limits {
 
 /// Whether `key` breaks the key character rule: C0/C1 control characters, `.`, `$`, `#`, space.
 pub(crate) fn forbidden_key_char(key: &str) -> Option<char> {
+    // Keys are nearly always printable ASCII: bytes are checked without decoding characters.
+    let suspect = |b: &u8| *b < 0x20 || *b >= 0x7f || matches!(b, b'.' | b'$' | b'#' | b' ');
+    if !key.as_bytes().iter().any(suspect) {
+        return None;
+    }
     key.chars()
         .find(|&c| matches!(c, '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' | '.' | '$' | '#' | ' '))
 }

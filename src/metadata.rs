@@ -146,19 +146,16 @@ impl Stamp {
             || (key == LAST_UPDATED_VERSION && self.version.is_some())
     }
 
-    /// The node of `parent`'s member `key`, re-stamped; created when missing or malformed.
-    /// (Always `Some`; an `Option` rather than a panic path.)
-    pub(crate) fn child<'m>(
+    /// A fresh node replacing (or added as) `parent`'s member `key`, when the node there is
+    /// missing or malformed: the caller re-stamps it. (Always `Some`; an `Option` rather than a
+    /// panic path.)
+    pub(crate) fn fresh_child<'m>(
         &self,
         parent: &'m mut Map<String, Value>,
         key: &str,
     ) -> Option<&'m mut Map<String, Value>> {
-        if !matches!(parent.get(key), Some(Value::Object(_))) {
-            parent.insert(key.to_owned(), Value::Object(Map::new()));
-        }
-        let node = parent.get_mut(key)?.as_object_mut()?;
-        self.restamp(node);
-        Some(node)
+        set(parent, key, Value::Object(Map::new()));
+        parent.get_mut(key)?.as_object_mut()
     }
 }
 
@@ -231,8 +228,10 @@ mod tests {
     #[test]
     fn child_creates_missing_and_replaces_malformed_nodes() {
         let mut parent = json!({"bad": 3}).as_object().unwrap().clone();
-        stamp(None).child(&mut parent, "bad");
-        stamp(None).child(&mut parent, "new");
+        for key in ["bad", "new"] {
+            let node = stamp(None).fresh_child(&mut parent, key).unwrap();
+            stamp(None).restamp(node);
+        }
         assert_eq!(parent["bad"], json!({"$lastUpdated": "2026-01-01T00:00:00.0000000Z"}));
         assert_eq!(parent["new"], parent["bad"]);
     }

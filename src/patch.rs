@@ -73,10 +73,21 @@ pub(crate) fn merge_object(
             }
             Value::Object(inner) => match target.get_mut(key) {
                 Some(Value::Object(existing)) => {
-                    let child = meta.as_mut().and_then(|m| {
-                        let stamp = m.stamp;
-                        stamp.child(m.node, key).map(|node| Meta { node, stamp })
-                    });
+                    // The node mirroring `existing`, re-stamped (made afresh when missing or
+                    // malformed); found with one lookup in the usual case.
+                    let child = match meta.as_mut() {
+                        Some(m) => {
+                            let node = match m.node.get_mut(key) {
+                                Some(Value::Object(node)) => Some(node),
+                                _ => m.stamp.fresh_child(m.node, key),
+                            };
+                            node.map(|node| {
+                                m.stamp.restamp(node);
+                                Meta { node, stamp: m.stamp }
+                            })
+                        }
+                        None => None,
+                    };
                     change += merge_object(existing, inner, child);
                 }
                 slot => {
