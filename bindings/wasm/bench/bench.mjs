@@ -9,7 +9,9 @@
 //
 // Run with `npm run bench` after `npm run build`. The fixtures come from
 // `cargo run --release --example bench_fixtures` (run here when target/bench-fixtures/ lacks
-// them). BENCH_ROUNDS=N changes the number of timed rounds.
+// them). BENCH_ROUNDS=N changes the number of timed rounds. The native columns are criterion's
+// medians from target/criterion: `patch` (each write on a fresh copy of the twin) and
+// `patch_resident` (writes in turn on one twin held in memory, the nearer to the handle's case).
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -165,6 +167,7 @@ function bench(fixture) {
     wasmText,
     jsText,
     nativePatch: native("patch", "twindoc", `${name}_patch_200b`),
+    nativeResident: native("patch_resident", "twindoc", `${name}_patch_200b`),
     nativeRoundtrip: native("roundtrip", "twindoc", name),
   };
 }
@@ -183,12 +186,17 @@ const nativeCell = (ns) => (ns == null ? "run scripts/bench-report" : show(ns));
 
 console.log(`Node ${process.version}, ${ROUNDS} rounds (median), ${WARMUP} warm-up; times per write.\n`);
 console.log("In memory: a ~200 B desired patch on a twin (16 distinct patches in a row)\n");
-console.log("| twin | wasm Twin.patch | json-merge-patch apply | ratio | fast-json-patch applyPatch | ratio | native Twin::patch |");
-console.log("|---|---:|---:|---:|---:|---:|---:|");
+console.log(
+  "| twin | wasm Twin.patch | json-merge-patch apply | ratio | fast-json-patch applyPatch | ratio | " +
+    "native Twin::patch, fresh copy | native, resident twin | wasm / native resident |",
+);
+console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of results) {
+  const versusNative = r.nativeResident == null ? "" : ratio(r.wasmHandle, r.nativeResident);
   console.log(
     `| ${r.name} | ${show(r.wasmHandle)} | ${show(r.jsMerge)} | ${ratio(r.wasmHandle, r.jsMerge)} | ` +
-      `${show(r.jsOps)} | ${ratio(r.wasmHandle, r.jsOps)} | ${nativeCell(r.nativePatch)} |`,
+      `${show(r.jsOps)} | ${ratio(r.wasmHandle, r.jsOps)} | ${nativeCell(r.nativePatch)} | ` +
+      `${nativeCell(r.nativeResident)} | ${versusNative} |`,
   );
 }
 console.log("\nText in, a ~200 B desired patch, text out\n");
@@ -197,6 +205,6 @@ console.log("|---|---:|---:|---:|---:|");
 for (const r of results) {
   console.log(`| ${r.name} | ${show(r.wasmText)} | ${show(r.jsText)} | ${ratio(r.wasmText, r.jsText)} | ${nativeCell(r.nativeRoundtrip)} |`);
 }
-if (results.some((r) => r.nativePatch == null)) {
+if (results.some((r) => r.nativePatch == null || r.nativeResident == null)) {
   console.log("\nNative times: run scripts/bench-report (criterion's target/criterion estimates) first.");
 }
