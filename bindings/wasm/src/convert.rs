@@ -6,12 +6,14 @@
 
 use js_sys::{Array, Object, Reflect, JSON};
 use serde_json::{Map, Value};
-use twindoc::{Error, ErrorKind, Limits, MAX_NESTING};
+use twindoc::{Error, ErrorKind, Limits};
 use wasm_bindgen::{JsCast, JsValue};
 
-/// The deepest a value crossing the boundary may be: a whole twin's sections, their metadata one
-/// level below, and room for the engine's own bound to speak first.
-const MAX_JS_DEPTH: usize = MAX_NESTING + 4;
+/// How deep a value crossing the boundary may nest: as deep as JSON text may (serde_json parses
+/// at most 127 objects or arrays within one another), so that a value and its text fail alike.
+/// Past it the value is `InvalidJson` with the empty path, as the text's parse error is; short of
+/// it, the engine's own rules (`TooDeep`, its nesting bound of [`twindoc::MAX_NESTING`]) speak, as for text.
+const MAX_JS_DEPTH: usize = 127;
 
 /// 2^53: integral numbers at or beyond it are no longer exact in JavaScript.
 const EXACT_LIMIT: f64 = 9_007_199_254_740_992.0;
@@ -67,8 +69,10 @@ fn convert(value: &JsValue, depth: usize, path: &mut Vec<String>) -> Result<Valu
         return Err(invalid("functions and symbols are not JSON values"));
     }
     if depth >= MAX_JS_DEPTH {
+        // No path: JSON text this deep fails to parse, with none.
+        path.clear();
         return Err(invalid(format!(
-            "the value is nested deeper than the engine's bound of {MAX_NESTING} levels"
+            "the value nests more than {MAX_JS_DEPTH} objects or arrays, deeper than JSON text may"
         )));
     }
     if Array::is_array(value) {

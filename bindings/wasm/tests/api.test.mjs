@@ -146,6 +146,27 @@ test("JavaScript values mean what their JSON text means (S10)", () => {
   for (let i = 0; i < 100000; i++) deep = deep.a = {};
   for (const limits of ["azure", "none"]) throwsTwinError(() => twin.patch("desired", root, { ...at(5), limits }), "InvalidJson");
   throwsTwinError(() => twin.patch("desired", "[".repeat(100000), at(5)), "InvalidJson");
+  // A value nested deep means what its JSON text means: the same error, at the same path, on
+  // either side of the parser's bound (127 levels of objects parse, 128 do not).
+  const nested = (levels) => {
+    let value = 1;
+    for (let i = 0; i < levels; i++) value = i % 2 ? [value] : { a: value };
+    return value;
+  };
+  for (const levels of [104, 105, 110, 127, 128, 129, 300]) {
+    for (const limits of ["azure", "none"]) {
+      const outcome = (body) => {
+        try {
+          Twin.fromJSON(twin.toString()).patch("desired", body, { ...at(5), limits });
+          return "accepted";
+        } catch (error) {
+          return `${error.code} at ${JSON.stringify(error.path)}`;
+        }
+      };
+      const body = { top: nested(levels - 1) };
+      assert.equal(outcome(body), outcome(JSON.stringify(body)), `${levels} levels, limits ${limits}`);
+    }
+  }
   throwsTwinError(() => twin.patch("desired", { list: [1, undefined] }, at(5)), "NullInArray", "/list/1");
   // The twin still works after all of that.
   assert.equal(twin.patch("desired", {}, at(6)).sectionVersion, 6);
