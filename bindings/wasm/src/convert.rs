@@ -4,7 +4,7 @@
 //! is walked here, bounded in depth, rather than passed through `JSON.stringify`, which would turn
 //! `NaN` into `null` (a deletion) and loop or overflow on deep or cyclic objects.
 
-use js_sys::{Array, Object, Reflect, JSON};
+use js_sys::{Array, JsString, Object, Reflect, JSON};
 use serde_json::{Map, Value};
 use twindoc::{Error, ErrorKind, Limits};
 use wasm_bindgen::{JsCast, JsValue};
@@ -21,10 +21,27 @@ const EXACT_LIMIT: f64 = 9_007_199_254_740_992.0;
 /// A JSON document given as text (parsed as the native engine parses text) or as a JavaScript
 /// value (converted by the S10 rules).
 pub(crate) fn input(value: &JsValue, limits: &Limits) -> Result<Value, Error> {
-    match value.as_string() {
-        Some(text) => twindoc::parse_json(&text, limits),
-        None => from_js(value),
+    match string(value) {
+        Ok(Some(text)) => twindoc::parse_json(&text, limits),
+        Ok(None) => from_js(value),
+        Err((kind, message)) => Err(Error::new(kind, "", message)),
     }
+}
+
+/// The text of a JavaScript string, `None` for any other value. A string holding a lone
+/// surrogate is not Unicode text: its JSON text (`"\ud800"`) does not parse, so it is refused
+/// rather than read with U+FFFD in its place, as the boundary would otherwise copy it.
+fn string(value: &JsValue) -> Result<Option<String>, Failure> {
+    let Some(text) = value.as_string() else {
+        return Ok(None);
+    };
+    // Only a string that came across with a replacement character can have held a lone surrogate.
+    if text.contains('\u{FFFD}') && !value.unchecked_ref::<JsString>().is_valid_utf16() {
+        return Err(invalid(
+            "the string holds a lone surrogate, which JSON text cannot carry",
+        ));
+    }
+    Ok(Some(text))
 }
 
 /// Converts a JavaScript value as `JSON.stringify` would read it, but refusing what it would
@@ -49,7 +66,7 @@ fn invalid(message: impl Into<String>) -> Failure {
 }
 
 fn convert(value: &JsValue, depth: usize, path: &mut Vec<String>) -> Result<Value, Failure> {
-    if let Some(text) = value.as_string() {
+    if let Some(text) = string(value).inspect_err(|_| path.clear())? {
         return Ok(Value::String(text));
     }
     if let Some(number) = value.as_f64() {
@@ -95,7 +112,7 @@ fn convert(value: &JsValue, depth: usize, path: &mut Vec<String>) -> Result<Valu
     let keys = Object::keys(object);
     let mut members = Map::new();
     for key in keys.iter() {
-        let name = key.as_string().unwrap_or_default();
+        let name = string(&key).inspect_err(|_| path.clear())?.unwrap_or_default();
         let member = Reflect::get(object, &key).map_err(|_| invalid(format!("member {name:?} cannot be read")))?;
         if member.is_undefined() {
             continue;

@@ -168,6 +168,16 @@ test("JavaScript values mean what their JSON text means (S10)", () => {
     }
   }
   throwsTwinError(() => twin.patch("desired", { list: [1, undefined] }, at(5)), "NullInArray", "/list/1");
+  // A lone surrogate is not Unicode text: refused, as its JSON text is, in a value or a key, and
+  // in JSON text given as a string; never replaced by U+FFFD. A real U+FFFD is text.
+  for (const body of [{ s: "a\ud800b" }, { ["k\udc00"]: 1 }, { deep: [{ s: "\udbff" }] }]) {
+    throwsTwinError(() => twin.patch("desired", body, at(5)), "InvalidJson", "");
+    throwsTwinError(() => twin.patch("desired", JSON.stringify(body), at(5)), "InvalidJson", "");
+  }
+  throwsTwinError(() => twin.patch("desired", '{"s": "\ud800"}', at(5)), "InvalidJson", "");
+  const replacement = new Twin("devR", { now: T0 });
+  replacement.patch("desired", { s: "\ufffd", ["k\ufffd"]: "ok" }, at(5));
+  assert.deepEqual(replacement.deviceView().desired, { s: "\ufffd", ["k\ufffd"]: "ok", $version: 2 });
   // The twin still works after all of that.
   assert.equal(twin.patch("desired", {}, at(6)).sectionVersion, 6);
 });
