@@ -11,8 +11,9 @@ use wasm_bindgen::{JsCast, JsValue};
 
 /// How deep a value crossing the boundary may nest: as deep as JSON text may (serde_json parses
 /// at most 127 objects or arrays within one another), so that a value and its text fail alike.
-/// Past it the value is `InvalidJson` with the empty path, as the text's parse error is; short of
-/// it, the engine's own rules (`TooDeep`, its nesting bound of [`twindoc::MAX_NESTING`]) speak, as for text.
+/// Past it the value is `InvalidJson` with the empty path, as the text's parse error is; short
+/// of it, the engine's own rules (`TooDeep`, its nesting bound of [`twindoc::MAX_NESTING`])
+/// answer, as they do for the text.
 const MAX_JS_DEPTH: usize = 127;
 
 /// 2^53: integral numbers at or beyond it are no longer exact in JavaScript.
