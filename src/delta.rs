@@ -84,10 +84,11 @@ impl Twin {
     pub fn delta(&self) -> Value {
         // A twin's sections are within the engine's nesting bound (checked when it was read,
         // and by every write), so no further check is needed here.
-        let empty = Map::new();
-        let desired = self.section(Section::Desired).unwrap_or(&empty);
-        let reported = self.section(Section::Reported).unwrap_or(&empty);
-        Value::Object(delta_maps(desired, reported))
+        let section = |s| match self.section_value(s) {
+            Some(Value::Object(map)) => map,
+            _ => Map::new(),
+        };
+        Value::Object(delta_maps(&section(Section::Desired), &section(Section::Reported)))
     }
 }
 

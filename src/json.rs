@@ -23,14 +23,7 @@ use crate::Limits;
 /// # Ok::<(), twindoc::Error>(())
 /// ```
 pub fn parse_json(text: &str, limits: &Limits) -> Result<Value, Error> {
-    let max = limits.max_input_bytes();
-    if text.len() > max {
-        return Err(Error::new(
-            ErrorKind::InvalidJson,
-            "",
-            format!("the input is {} bytes, over the engine's maximum of {max}", text.len()),
-        ));
-    }
+    check_input_size(text, limits)?;
     let value = serde_json::from_str(text)
         .map_err(|e| Error::new(ErrorKind::InvalidJson, "", format!("malformed JSON: {e}")))?;
     if limits.integer_range() && has_long_digit_run(text) {
@@ -43,6 +36,19 @@ pub fn parse_json(text: &str, limits: &Limits) -> Result<Value, Error> {
         }
     }
     Ok(value)
+}
+
+/// Refuses text longer than [`Limits::max_input_bytes`] unread.
+pub(crate) fn check_input_size(text: &str, limits: &Limits) -> Result<(), Error> {
+    let max = limits.max_input_bytes();
+    if text.len() > max {
+        return Err(Error::new(
+            ErrorKind::InvalidJson,
+            "",
+            format!("the input is {} bytes, over the engine's maximum of {max}", text.len()),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether the text holds 19 digits in a row: every integer literal outside the 64-bit range

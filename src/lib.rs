@@ -4,6 +4,7 @@
 
 mod delta;
 mod diff;
+mod doc;
 mod error;
 mod json;
 mod limits;

@@ -173,25 +173,6 @@ pub(crate) fn size_change(target: &Map<String, Value>, patch: &Map<String, Value
         .sum()
 }
 
-/// The notification of a replace (S7): the new content plus `null` at every member the replace
-/// removed, at any depth, so that merging it into the old content gives the new.
-pub(crate) fn replace_notification(old: &Map<String, Value>, new: &Map<String, Value>) -> Map<String, Value> {
-    let mut out = Map::new();
-    for (key, value) in new {
-        let entry = match (old.get(key), value) {
-            (Some(Value::Object(before)), Value::Object(after)) => Value::Object(replace_notification(before, after)),
-            _ => value.clone(),
-        };
-        out.insert(key.clone(), entry);
-    }
-    for key in old.keys() {
-        if !new.contains_key(key) && !crate::limits::is_section_reserved(key) {
-            out.insert(key.clone(), Value::Null);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -247,16 +228,5 @@ mod tests {
         let mut target = doc.as_object().unwrap().clone();
         let merged_change = merge_object(&mut target, patch.as_object().unwrap(), None);
         assert_eq!(before + merged_change, after);
-    }
-
-    #[test]
-    fn replace_notification_nulls_removed_members_at_depth() {
-        let old = json!({"cfg": {"a": 1, "b": 2}, "gone": 1, "s": {"x": 1}, "$version": 3});
-        let new = json!({"cfg": {"a": 1}, "s": 5});
-        let n = replace_notification(old.as_object().unwrap(), new.as_object().unwrap());
-        assert_eq!(
-            Value::Object(n),
-            json!({"cfg": {"a": 1, "b": null}, "s": 5, "gone": null})
-        );
     }
 }

@@ -7,14 +7,18 @@ use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::doc::inline;
+use crate::doc::node::{check_nesting as node_nesting, Node, Object, NO_STAMP};
+use crate::doc::section::{
+    compact, merge, place_reserved, replace_notification, size_change, DocumentOut, MetadataForm, SectionOut, METADATA,
+    VERSION,
+};
+use crate::doc::stamps::{Stamp, Stamps, LAST_UPDATED, LAST_UPDATED_VERSION};
 use crate::error::{Error, ErrorKind};
-use crate::limits::{check_body, check_nesting, is_section_reserved, members_size, written_object_size, MAX_NESTING};
-use crate::metadata::{names_configurations, set, Stamp, LAST_UPDATED, LAST_UPDATED_VERSION};
-use crate::patch::{merge_object, replace_notification, size_change, without_nulls, Meta};
+use crate::json::check_input_size;
+use crate::limits::{check_body, check_nesting, is_section_reserved, written_object_size, MAX_NESTING};
+use crate::patch::without_nulls;
 use crate::{Limits, Timestamp};
-
-const METADATA: &str = "$metadata";
-const VERSION: &str = "$version";
 
 /// One of the three writable parts of a twin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -166,20 +170,24 @@ enum WriteKind {
 ///
 /// Identity fields (`deviceId`, `status`, unknown ones...) are carried through untouched; writes
 /// change only `etag`, `version`, `tags` and `properties`. Member order is kept.
+///
+/// The twin is held compactly (its `$metadata` as one stamp per write, referred to by the members
+/// it describes) and printed with exactly the bytes of the document it holds: read it with
+/// [`Twin::to_json`], [`Twin::to_value`], [`Twin::get`], [`Twin::section_value`] or
+/// [`Twin::metadata_value`].
 #[derive(Clone, Debug)]
 pub struct Twin {
-    doc: Map<String, Value>,
+    doc: Object,
     /// The S4 size of each section, kept up to date by every write.
     sizes: [u64; 3],
-    /// Per section, whether its `$metadata` may name configurations (`$lastUpdatedBy`, which only
-    /// a twin read from IoT Hub can hold: the engine never writes it).
-    names_configurations: [bool; 3],
+    /// How desired's and reported's `$metadata` is held.
+    forms: [MetadataForm; 2],
 }
 
-/// Twins are equal when their documents are (the rest is derived from the document).
+/// Twins are equal when their documents are.
 impl PartialEq for Twin {
     fn eq(&self, other: &Twin) -> bool {
-        self.doc == other.doc
+        self.to_value() == other.to_value()
     }
 }
 
@@ -196,33 +204,39 @@ impl Twin {
     }
 
     fn create(device_id: &str, module_id: Option<&str>, now: Timestamp) -> Twin {
-        let mut doc = Map::new();
-        doc.insert("deviceId".into(), device_id.into());
+        let mut doc = Object::new();
+        doc.insert("deviceId", Node::String(device_id.into()), NO_STAMP);
         if let Some(module_id) = module_id {
-            doc.insert("moduleId".into(), module_id.into());
+            doc.insert("moduleId", Node::String(module_id.into()), NO_STAMP);
         }
-        doc.insert("etag".into(), encode_etag(1).into());
-        doc.insert("version".into(), 2.into());
-        let mut properties = Map::new();
+        doc.insert("etag", Node::String(encode_etag(1).into()), NO_STAMP);
+        doc.insert("version", Node::Number(2.into()), NO_STAMP);
+        let mut properties = Object::new();
+        let mut forms = [MetadataForm::None, MetadataForm::None];
         for section in [Section::Desired, Section::Reported] {
-            let stamp = Stamp::new(now, (section == Section::Desired).then_some(1), false);
-            let mut body = Map::new();
-            body.insert(METADATA.into(), stamp.tree(&Value::Object(Map::new())));
-            body.insert(VERSION.into(), 1.into());
-            properties.insert(section.name().into(), Value::Object(body));
+            let mut body = Object::new();
+            let mut stamps = Stamps::empty();
+            stamps.root = stamps.add(write_stamp(section, now, 1), &mut body);
+            place_reserved(&mut body, Node::Null, 1);
+            properties.insert(section.name(), Node::object(body), NO_STAMP);
+            forms[section.index() - 1] = MetadataForm::Stamps(stamps);
         }
-        doc.insert("properties".into(), Value::Object(properties));
+        doc.insert("properties", Node::object(properties), NO_STAMP);
         Twin {
             doc,
             sizes: [0; 3],
-            names_configurations: [false; 3],
+            forms,
         }
     }
 
-    /// Parses a twin from JSON text (at most [`crate::DEFAULT_MAX_INPUT_BYTES`]). The document is
-    /// taken as it is: limits are checked by writes and by [`crate::validate`], not here.
+    /// Parses a twin from JSON text (at most [`crate::DEFAULT_MAX_INPUT_BYTES`]), straight into
+    /// its compact form. The document is taken as it is: limits are checked by writes and by
+    /// [`crate::validate`], not here.
     pub fn from_json(text: &str) -> Result<Twin, Error> {
-        Twin::from_value(crate::parse_json(text, &Limits::none())?)
+        check_input_size(text, &Limits::none())?;
+        let node: Node = serde_json::from_str(text)
+            .map_err(|e| Error::new(ErrorKind::InvalidJson, "", format!("malformed JSON: {e}")))?;
+        Twin::from_node(node)
     }
 
     /// Takes a twin document: any real IoT Hub twin, unknown fields and missing or partial
@@ -230,69 +244,102 @@ impl Twin {
     /// `properties`, `desired`, `reported` or `$metadata` is present but not an object, or when
     /// `version` or `$version` is present but not a non-negative integer, or `etag` not a string.
     pub fn from_value(value: Value) -> Result<Twin, Error> {
-        let Value::Object(doc) = value else {
+        let Value::Object(doc) = &value else {
             return Err(invalid_twin("", "a twin must be a JSON object"));
         };
-        check_nesting_of(&doc)?;
-        expect_type(&doc, "", "version", "a non-negative integer", |v| v.is_u64())?;
-        expect_type(&doc, "", "etag", "a string", Value::is_string)?;
-        expect_type(&doc, "", "tags", "an object", Value::is_object)?;
-        expect_type(&doc, "", "properties", "an object", Value::is_object)?;
-        if let Some(Value::Object(properties)) = doc.get("properties") {
+        // Checked before the conversion, which recurses.
+        doc.iter().try_for_each(|(key, value)| {
+            check_nesting(value, 1, MAX_NESTING + 3).map_err(|e| e.under(&format!("/{}", crate::error::escaped(key))))
+        })?;
+        Twin::from_node(Node::from_value(&value, NO_STAMP, false))
+    }
+
+    fn from_node(node: Node) -> Result<Twin, Error> {
+        let Node::Object(doc) = node else {
+            return Err(invalid_twin("", "a twin must be a JSON object"));
+        };
+        let mut doc = *doc;
+        for (key, value) in doc.iter() {
+            node_nesting(value, 1, MAX_NESTING + 3, &format!("/{}", crate::error::escaped(key)))?;
+        }
+        expect_type(&doc, "", "version", "a non-negative integer", |v| v.as_u64().is_some())?;
+        expect_type(&doc, "", "etag", "a string", |v| v.as_str().is_some())?;
+        expect_type(&doc, "", "tags", "an object", |v| v.as_object().is_some())?;
+        expect_type(&doc, "", "properties", "an object", |v| v.as_object().is_some())?;
+        if let Some(Node::Object(properties)) = doc.get("properties") {
             for section in [Section::Desired, Section::Reported] {
-                expect_type(properties, "/properties", section.name(), "an object", Value::is_object)?;
-                if let Some(Value::Object(body)) = properties.get(section.name()) {
+                expect_type(properties, "/properties", section.name(), "an object", |v| {
+                    v.as_object().is_some()
+                })?;
+                if let Some(Node::Object(body)) = properties.get(section.name()) {
                     let at = section.pointer();
-                    expect_type(body, at, VERSION, "a non-negative integer", |v| v.is_u64())?;
-                    expect_type(body, at, METADATA, "an object", Value::is_object)?;
+                    expect_type(body, at, VERSION, "a non-negative integer", |v| v.as_u64().is_some())?;
+                    expect_type(body, at, METADATA, "an object", |v| v.as_object().is_some())?;
+                }
+            }
+        }
+        let mut forms = [
+            MetadataForm::Stamps(Stamps::empty()),
+            MetadataForm::Stamps(Stamps::empty()),
+        ];
+        if let Some(properties) = doc.get_mut("properties").and_then(Node::as_object_mut) {
+            for section in [Section::Desired, Section::Reported] {
+                if let Some(body) = properties.get_mut(section.name()).and_then(Node::as_object_mut) {
+                    forms[section.index() - 1] = compact(body, section == Section::Desired);
                 }
             }
         }
         let mut twin = Twin {
             doc,
             sizes: [0; 3],
-            names_configurations: [false; 3],
+            forms,
         };
         for section in Section::ALL {
-            twin.sizes[section.index()] = members_size(twin.content(section));
-            twin.names_configurations[section.index()] = twin.metadata(section).is_some_and(names_configurations);
+            twin.sizes[section.index()] = twin.content(section).map(|(k, v)| k.len() as u64 + v.size()).sum();
         }
         Ok(twin)
     }
 
     /// The twin document.
     pub fn to_value(&self) -> Value {
-        Value::Object(self.doc.clone())
+        serde_json::to_value(self).unwrap_or_default()
     }
 
-    /// The twin document, without a copy.
+    /// The twin document (kept for symmetry with [`Twin::from_value`]; the same as
+    /// [`Twin::to_value`]).
     pub fn into_value(self) -> Value {
-        Value::Object(self.doc)
+        self.to_value()
     }
 
     /// The twin document as compact JSON text.
     pub fn to_json(&self) -> String {
-        // Serialising a map of `Value`s with string keys cannot fail.
-        serde_json::to_string(&self.doc).unwrap_or_default()
+        // Serialising string keys and finite numbers cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// The twin document as indented JSON text.
     pub fn to_json_pretty(&self) -> String {
-        serde_json::to_string_pretty(&self.doc).unwrap_or_default()
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Writes the twin's compact JSON text to `writer`, without building it in memory first.
+    pub fn write_json<W: std::io::Write>(&self, writer: W) -> Result<(), std::io::Error> {
+        serde_json::to_writer(writer, self).map_err(std::io::Error::from)
     }
 
     /// The etag, as stored (`None` for a document read without one).
     pub fn etag(&self) -> Option<&str> {
-        self.doc.get("etag").and_then(Value::as_str)
+        self.doc.get("etag").and_then(Node::as_str)
     }
 
     /// The twin's `version` (0 for a document read without one).
     pub fn version(&self) -> u64 {
-        self.doc.get("version").and_then(Value::as_u64).unwrap_or(0)
+        self.doc.get("version").and_then(Node::as_u64).unwrap_or(0)
     }
 
-    /// A section as stored: for desired and reported, with `$metadata` and `$version`.
-    pub fn section(&self, section: Section) -> Option<&Map<String, Value>> {
+    /// The section's object, as held (for desired and reported with `$version`, and `$metadata`
+    /// when it is held inline).
+    fn section_object(&self, section: Section) -> Option<&Object> {
         let holder = match section {
             Section::Tags => &self.doc,
             _ => self.doc.get("properties")?.as_object()?,
@@ -300,17 +347,83 @@ impl Twin {
         holder.get(section.name())?.as_object()
     }
 
+    fn form(&self, section: Section) -> &MetadataForm {
+        match section {
+            Section::Tags => &MetadataForm::None,
+            _ => &self.forms[section.index() - 1],
+        }
+    }
+
+    /// A section as stored: for desired and reported, with `$metadata` and `$version`. (A copy:
+    /// the twin does not hold `serde_json` values.)
+    pub fn section_value(&self, section: Section) -> Option<Value> {
+        let object = self.section_object(section)?;
+        let out = SectionOut {
+            section: object,
+            form: self.form(section),
+        };
+        serde_json::to_value(out).ok()
+    }
+
     /// A section's content members: for desired and reported, all but `$metadata` and `$version`.
-    pub(crate) fn content(&self, section: Section) -> impl Iterator<Item = (&String, &Value)> {
-        self.section(section)
+    pub(crate) fn content(&self, section: Section) -> impl Iterator<Item = (&str, &Node)> {
+        self.section_object(section)
             .into_iter()
-            .flatten()
+            .flat_map(Object::iter)
             .filter(move |(k, _)| section == Section::Tags || !is_section_reserved(k))
+    }
+
+    /// A section's content as a JSON object (for desired and reported, without `$metadata` and
+    /// `$version`).
+    pub fn content_value(&self, section: Section) -> Value {
+        Value::Object(
+            self.content(section)
+                .map(|(k, v)| (k.to_owned(), v.to_value()))
+                .collect(),
+        )
+    }
+
+    /// The content value at `pointer` (a JSON Pointer relative to the section's content; `""` is
+    /// the content itself, as [`Twin::content_value`]), copied out. `None` when there is no such
+    /// value, or when the pointer names `$metadata` or `$version` (see [`Twin::metadata_value`]
+    /// and [`Twin::section_version`]).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use twindoc::{Section, Twin, WriteOptions};
+    /// let mut twin = Twin::new("devA", "2026-11-28T10:00:00Z".parse()?);
+    /// let options = WriteOptions::new("2026-11-28T10:00:01Z".parse()?);
+    /// twin.patch(Section::Reported, &json!({"wifi": {"ip": "10.0.0.2", "dns": ["1.1.1.1"]}}), &options)?;
+    /// assert_eq!(twin.get(Section::Reported, "/wifi/dns/0"), Some(json!("1.1.1.1")));
+    /// assert_eq!(twin.get(Section::Reported, "/wifi/mask"), None);
+    /// # Ok::<(), twindoc::Error>(())
+    /// ```
+    pub fn get(&self, section: Section, pointer: &str) -> Option<Value> {
+        if pointer.is_empty() {
+            return Some(self.content_value(section));
+        }
+        let mut tokens = pointer.strip_prefix('/')?.split('/').map(unescape);
+        let first = tokens.next()?;
+        if section != Section::Tags && is_section_reserved(&first) {
+            return None;
+        }
+        let mut node = self.section_object(section)?.get(&first)?;
+        for token in tokens {
+            node = match node {
+                Node::Object(object) => object.get(&token)?,
+                Node::Array(items) => items.get(array_index(&token)?)?,
+                _ => return None,
+            };
+        }
+        Some(node.to_value())
     }
 
     /// A section's `$version` (`None` for tags, or when absent).
     pub fn section_version(&self, section: Section) -> Option<u64> {
-        self.section(section)?.get(VERSION)?.as_u64()
+        if section == Section::Tags {
+            return None;
+        }
+        self.section_object(section)?.get(VERSION)?.as_u64()
     }
 
     /// A section's size by the S4 formula (what IoT Hub's size limits count).
@@ -318,32 +431,66 @@ impl Twin {
         self.sizes[section.index()]
     }
 
-    /// A section's `$metadata` tree (`None` for tags).
-    pub fn metadata(&self, section: Section) -> Option<&Map<String, Value>> {
-        self.section(section)?.get(METADATA)?.as_object()
+    /// A section's `$metadata` tree, as the twin prints it (`None` for tags, or when absent).
+    pub fn metadata_value(&self, section: Section) -> Option<Value> {
+        if section == Section::Tags {
+            return None;
+        }
+        let out = SectionOut {
+            section: self.section_object(section)?,
+            form: self.form(section),
+        };
+        out.metadata().map(|m| m.to_value()).filter(Value::is_object)
     }
 
     /// When the member at `pointer` (a JSON Pointer relative to the section, `""` for the
     /// section root) was last written, from `$metadata`. `None` when there is no such node.
     pub fn last_updated(&self, section: Section, pointer: &str) -> Option<LastUpdated> {
-        let mut node = self.metadata(section)?;
-        if !pointer.is_empty() {
-            for token in pointer.strip_prefix('/')?.split('/') {
-                let key = token.replace("~1", "/").replace("~0", "~");
-                node = node.get(&key)?.as_object()?;
+        let object = self.section_object(section)?;
+        let tokens: Vec<String> = match pointer {
+            "" => Vec::new(),
+            _ => pointer.strip_prefix('/')?.split('/').map(unescape).collect(),
+        };
+        match self.form(section) {
+            MetadataForm::None => None,
+            MetadataForm::Stamps(stamps) => {
+                object.get(METADATA)?;
+                let mut stamp = stamps.root;
+                let mut content = Some(object);
+                for (depth, token) in tokens.iter().enumerate() {
+                    if depth == 0 && is_section_reserved(token) {
+                        return None;
+                    }
+                    let member = content?.member(token)?;
+                    stamp = member.stamp;
+                    content = member.value.as_object();
+                }
+                let stamp = stamps.get(stamp)?;
+                Some(LastUpdated {
+                    time: stamp.time.as_deref()?.to_owned(),
+                    version: stamp.version,
+                })
+            }
+            MetadataForm::Inline => {
+                let mut node = object.get(METADATA)?.as_object()?;
+                for token in &tokens {
+                    node = node.get(token)?.as_object()?;
+                }
+                Some(LastUpdated {
+                    time: node.get(LAST_UPDATED)?.as_str()?.to_owned(),
+                    version: node.get(LAST_UPDATED_VERSION).and_then(Node::as_u64),
+                })
             }
         }
-        Some(LastUpdated {
-            time: node.get(LAST_UPDATED)?.as_str()?.to_owned(),
-            version: node.get(LAST_UPDATED_VERSION).and_then(Value::as_u64),
-        })
     }
 
     /// What a device sees (S1): `{"desired": {..., "$version": N}, "reported": {..., "$version": M}}`.
     pub fn device_view(&self) -> Value {
         let mut view = Map::new();
         for section in [Section::Desired, Section::Reported] {
-            let mut out: Map<String, Value> = self.content(section).map(|(k, v)| (k.clone(), v.clone())).collect();
+            let Value::Object(mut out) = self.content_value(section) else {
+                continue;
+            };
             out.insert(VERSION.into(), self.section_version(section).unwrap_or(0).into());
             view.insert(section.name().into(), Value::Object(out));
         }
@@ -458,7 +605,7 @@ impl Twin {
                 (None, old_size)
             }
             WriteKind::Patch => {
-                let change = size_change(self.section(section).unwrap_or(&Map::new()), body);
+                let change = size_change(self.section_object(section), body);
                 (None, u64::try_from(i128::from(old_size) + change).unwrap_or(0))
             }
             WriteKind::Replace => {
@@ -510,11 +657,11 @@ impl Twin {
             if plan.section == Section::Desired {
                 notification = Some(self.notification(&plan, section_version.unwrap_or(0)));
             }
-            self.commit(plan, section_version, options.now);
+            self.commit(plan, section_version.unwrap_or(0), options.now);
         }
-        set(&mut self.doc, "version", version.into());
+        self.doc.insert("version", Node::Number(version.into()), NO_STAMP);
         if main != Section::Reported {
-            set(&mut self.doc, "etag", etag.clone().into());
+            self.doc.insert("etag", Node::String(etag.as_str().into()), NO_STAMP);
         }
         Ok(WriteOutcome {
             version,
@@ -527,7 +674,7 @@ impl Twin {
     /// What IoT Hub sends the device for a desired write (S7).
     fn notification(&self, plan: &Plan<'_>, section_version: u64) -> Value {
         let mut notification = match &plan.replacement {
-            Some((new, _)) => replace_notification(self.section(plan.section).unwrap_or(&Map::new()), new),
+            Some((new, _)) => replace_notification(self.section_object(plan.section), new),
             None => plan.body.clone(),
         };
         notification.insert(VERSION.into(), section_version.into());
@@ -536,88 +683,52 @@ impl Twin {
 
     /// Applies a planned part: the content, and for desired and reported the metadata and
     /// `$version`. Cannot fail.
-    fn commit(&mut self, plan: Plan<'_>, section_version: Option<u64>, now: Timestamp) {
-        let index = plan.section.index();
-        let names_configurations = self.names_configurations[index];
-        let change = match plan.replacement {
-            Some((new, new_size)) => {
-                self.sizes[index] = new_size;
-                // A replace stamps every node afresh.
-                self.names_configurations[index] = false;
-                self.replace_content(plan.section, new, section_version, now);
-                return;
-            }
-            None => self.merge_content(plan.section, plan.body, section_version, now, names_configurations),
-        };
-        self.sizes[index] = u64::try_from(i128::from(self.sizes[index]) + change).unwrap_or(0);
-    }
-
-    /// A section's content becomes `new`; desired and reported get fresh metadata throughout.
-    fn replace_content(
-        &mut self,
-        section: Section,
-        new: Map<String, Value>,
-        section_version: Option<u64>,
-        now: Timestamp,
-    ) {
-        let target = self.section_mut(section);
+    fn commit(&mut self, plan: Plan<'_>, section_version: u64, now: Timestamp) {
+        let section = plan.section;
+        let index = section.index();
+        let target = section_mut(&mut self.doc, section);
         if section == Section::Tags {
-            *target = new;
+            match plan.replacement {
+                Some((new, new_size)) => {
+                    *target = Object::from_map(&new, NO_STAMP, false);
+                    self.sizes[index] = new_size;
+                }
+                None => {
+                    let change = merge(target, plan.body, NO_STAMP);
+                    self.sizes[index] = apply_change(self.sizes[index], change);
+                }
+            }
             return;
         }
-        let section_version = section_version.unwrap_or(0);
-        let stamp = Stamp::new(now, (section == Section::Desired).then_some(section_version), false);
-        let metadata = stamp.object_tree(&new);
-        *target = new;
-        target.insert(METADATA.into(), Value::Object(metadata));
-        target.insert(VERSION.into(), section_version.into());
-    }
-
-    /// Merges `body` into a section, stamping desired and reported; returns the size change.
-    fn merge_content(
-        &mut self,
-        section: Section,
-        body: &Map<String, Value>,
-        section_version: Option<u64>,
-        now: Timestamp,
-        names_configurations: bool,
-    ) -> i128 {
-        let target = self.section_mut(section);
-        if section == Section::Tags {
-            return merge_object(target, body, None);
+        let form = &mut self.forms[index - 1];
+        let stamp = write_stamp(section, now, section_version);
+        match (plan.replacement, form) {
+            // A replace stamps every node afresh, whatever shape the metadata had.
+            (Some((new, new_size)), form) => {
+                let mut stamps = Stamps::empty();
+                let mut content = Object::new();
+                let id = stamps.add(stamp, &mut content);
+                stamps.root = id;
+                content = Object::from_map(&new, id, false);
+                place_reserved(&mut content, Node::Null, section_version);
+                *target = content;
+                *form = MetadataForm::Stamps(stamps);
+                self.sizes[index] = new_size;
+            }
+            (None, MetadataForm::Stamps(stamps)) => {
+                let id = stamps.add(stamp, target);
+                stamps.root = id;
+                let change = merge(target, plan.body, id);
+                place_reserved(target, Node::Null, section_version);
+                self.sizes[index] = apply_change(self.sizes[index], change);
+            }
+            (None, form) => {
+                let desired = section == Section::Desired;
+                let change = inline::merge(target, plan.body, desired, section_version, now);
+                *form = compact(target, desired);
+                self.sizes[index] = apply_change(self.sizes[index], change);
+            }
         }
-        let section_version = section_version.unwrap_or(0);
-        let stamp = Stamp::new(
-            now,
-            (section == Section::Desired).then_some(section_version),
-            names_configurations,
-        );
-        // `$metadata` is taken out while the content is merged (a body holds no `$` key, so the
-        // merge cannot touch it), then put back: last, after any new member.
-        let mut metadata = match target.get_mut(METADATA).map(std::mem::take) {
-            Some(Value::Object(node)) => node,
-            _ => Map::new(),
-        };
-        stamp.restamp(&mut metadata);
-        let change = merge_object(
-            target,
-            body,
-            Some(Meta {
-                node: &mut metadata,
-                stamp: &stamp,
-            }),
-        );
-        let mut last = target.keys().rev().map(String::as_str);
-        if (last.next(), last.next()) == (Some(VERSION), Some(METADATA)) {
-            set(target, METADATA, Value::Object(metadata));
-            set(target, VERSION, section_version.into());
-        } else {
-            target.shift_remove(METADATA);
-            target.shift_remove(VERSION);
-            target.insert(METADATA.into(), Value::Object(metadata));
-            target.insert(VERSION.into(), section_version.into());
-        }
-        change
     }
 
     fn check_preconditions(&self, section: Section, options: &WriteOptions) -> Result<(), Error> {
@@ -648,43 +759,48 @@ impl Twin {
         }
         Ok(())
     }
+}
 
-    /// The section's object, created (empty, with `$version` 0) when the document has none.
-    fn section_mut(&mut self, section: Section) -> &mut Map<String, Value> {
-        let (holder, name) = match section {
-            Section::Tags => {
-                if !self.doc.contains_key("tags") {
-                    // IoT Hub shows tags just before properties.
-                    let at = self
-                        .doc
-                        .keys()
-                        .position(|k| k == "properties")
-                        .unwrap_or(self.doc.len());
-                    self.doc.shift_insert(at, "tags".into(), Value::Object(Map::new()));
-                }
-                (&mut self.doc, "tags")
-            }
-            _ => {
-                let properties = self
-                    .doc
-                    .entry("properties")
-                    .or_insert_with(|| Value::Object(Map::new()));
-                (ensure_object(properties), section.name())
-            }
-        };
-        ensure_object(holder.entry(name).or_insert_with(|| Value::Object(Map::new())))
+/// What a write stamps: its time, and in desired the section's new `$version`.
+fn write_stamp(section: Section, now: Timestamp, section_version: u64) -> Stamp {
+    Stamp {
+        time: Some(now.to_string().into()),
+        version: (section == Section::Desired).then_some(section_version),
+        by: None,
+        digest: None,
     }
 }
 
-/// The object in `value`, which the twin's shape checks guarantee; made one if it is not.
-fn ensure_object(value: &mut Value) -> &mut Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        other => {
-            *other = Value::Object(Map::new());
-            ensure_object(other)
+fn apply_change(size: u64, change: i128) -> u64 {
+    u64::try_from(i128::from(size) + change).unwrap_or(0)
+}
+
+/// The section's object in `doc`, created (empty) when the document has none.
+fn section_mut(doc: &mut Object, section: Section) -> &mut Object {
+    let holder = match section {
+        Section::Tags => {
+            if doc.position("tags").is_none() {
+                // IoT Hub shows tags just before properties.
+                let at = doc.position("properties").unwrap_or(doc.len());
+                doc.insert_at(at, "tags", Node::object(Object::new()));
+            }
+            doc
         }
+        _ => doc.entry("properties").make_object(),
+    };
+    holder.entry(section.name()).make_object()
+}
+
+fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+/// An RFC 6901 array index: digits, without a leading zero.
+fn array_index(token: &str) -> Option<usize> {
+    if token.is_empty() || (token.len() > 1 && token.starts_with('0')) || !token.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
     }
+    token.parse().ok()
 }
 
 fn next(counter: u64, name: &str) -> Result<u64, Error> {
@@ -715,25 +831,11 @@ fn invalid_twin(path: &str, message: &str) -> Error {
     Error::new(ErrorKind::InvalidTwin, path, message)
 }
 
-fn expect_type(
-    holder: &Map<String, Value>,
-    at: &str,
-    key: &str,
-    what: &str,
-    ok: impl Fn(&Value) -> bool,
-) -> Result<(), Error> {
+fn expect_type(holder: &Object, at: &str, key: &str, what: &str, ok: impl Fn(&Node) -> bool) -> Result<(), Error> {
     match holder.get(key) {
         Some(value) if !ok(value) => Err(invalid_twin(&format!("{at}/{key}"), &format!("{key} must be {what}"))),
         _ => Ok(()),
     }
-}
-
-/// The engine's nesting bound over the whole document: section content lies two levels below its
-/// root, and a metadata node one level below the member it describes.
-fn check_nesting_of(doc: &Map<String, Value>) -> Result<(), Error> {
-    doc.iter().try_for_each(|(key, value)| {
-        check_nesting(value, 1, MAX_NESTING + 3).map_err(|e| e.under(&format!("/{}", crate::error::escaped(key))))
-    })
 }
 
 impl fmt::Display for Twin {
@@ -745,12 +847,16 @@ impl fmt::Display for Twin {
 
 impl Serialize for Twin {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.doc.serialize(serializer)
+        DocumentOut {
+            doc: &self.doc,
+            forms: [&self.forms[0], &self.forms[1]],
+        }
+        .serialize(serializer)
     }
 }
 
 impl<'de> Deserialize<'de> for Twin {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Twin::from_value(Value::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+        Twin::from_node(Node::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }

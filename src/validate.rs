@@ -22,7 +22,7 @@ pub fn validate(twin: &Twin) -> Vec<Error> {
     let mut found = Vec::new();
     for section in Section::ALL {
         found.extend(
-            collect_violations(twin.content(section), &limits)
+            collect_violations(twin.content_value(section).as_object().into_iter().flatten(), &limits)
                 .into_iter()
                 .map(|e| e.under(section.pointer())),
         );

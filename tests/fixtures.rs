@@ -39,7 +39,14 @@ fn edge_module_desired_is_about_8_kb() {
 fn a_desired_write_on_each_fixture_follows_s5_and_s6() {
     for (name, mut twin) in fixtures() {
         let (version, desired) = (twin.version(), twin.section_version(Section::Desired).unwrap());
-        let untouched: Vec<(String, Value)> = twin.metadata(Section::Desired).unwrap().clone().into_iter().collect();
+        let untouched: Vec<(String, Value)> = twin
+            .metadata_value(Section::Desired)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .clone()
+            .into_iter()
+            .collect();
         let options = WriteOptions::new("2027-01-01T00:00:00Z".parse().unwrap());
         let outcome = twin
             .patch(Section::Desired, &json!({"fresh": {"x": 1}}), &options)
@@ -49,7 +56,7 @@ fn a_desired_write_on_each_fixture_follows_s5_and_s6() {
             (version + 1, Some(desired + 1)),
             "{name}"
         );
-        let meta = twin.metadata(Section::Desired).unwrap();
+        let meta = twin.metadata_value(Section::Desired).unwrap();
         assert_eq!(meta["$lastUpdated"], "2027-01-01T00:00:00.0000000Z", "{name}");
         assert_eq!(meta["fresh"]["x"]["$lastUpdatedVersion"], desired + 1, "{name}");
         for (key, node) in untouched.iter().filter(|(k, _)| !k.starts_with('$')) {

@@ -107,12 +107,10 @@ fn size(value: &Value) -> u64 {
 }
 
 fn content(twin: &Twin, section: Section) -> Map<String, Value> {
-    twin.section(section)
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| !k.starts_with('$'))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    match twin.content_value(section) {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
 }
 
 /// Every node has a metadata node, and no metadata node lacks its member (S6 invariant).
@@ -195,9 +193,9 @@ proptest! {
             let doc = twin.to_value();
             for s in Section::ALL {
                 // S4: the tracked size is the size recomputed from scratch.
-                prop_assert_eq!(twin.size(s), twin.section(s).map_or(0, |m| size(&Value::Object(m.clone()))));
+                prop_assert_eq!(twin.size(s), size(&twin.content_value(s)));
                 if s != Section::Tags {
-                    let meta = twin.metadata(s).cloned().unwrap_or_default();
+                    let meta = twin.metadata_value(s).and_then(|m| m.as_object().cloned()).unwrap_or_default();
                     if let Err(problem) = check_metadata(&content(&twin, s), &meta, s == Section::Desired, "") {
                         return Err(TestCaseError::fail(format!("{problem} after write {i} {w:?}\n{doc}")));
                     }

@@ -110,12 +110,10 @@ fn time(n: i64) -> Timestamp {
 
 /// A section's content, without `$metadata` and `$version`.
 fn content(twin: &Twin, section: Section) -> Map<String, Value> {
-    twin.section(section)
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| *k != "$metadata" && *k != VERSION)
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    match twin.content_value(section) {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
 }
 
 fn desired_version(twin: &Twin) -> u64 {

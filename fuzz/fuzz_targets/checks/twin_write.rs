@@ -126,7 +126,10 @@ impl Write {
         check_sizes(twin);
         if self.section != Section::Tags {
             let content = content(twin, self.section);
-            let metadata = twin.metadata(self.section).expect("a written section has $metadata");
+            let metadata = twin
+                .metadata_value(self.section)
+                .expect("a written section has $metadata");
+            let metadata = metadata.as_object().expect("$metadata is an object");
             let version = (self.section == Section::Desired).then(|| twin.section_version(self.section).unwrap_or(0));
             let stamp = (self.options.now.to_string(), version);
             check_stamp(metadata, &stamp, "");
@@ -139,7 +142,8 @@ impl Write {
         }
         if made_new {
             for section in [Section::Desired, Section::Reported] {
-                let metadata = twin.metadata(section).expect("a new twin has $metadata");
+                let metadata = twin.metadata_value(section).expect("a new twin has $metadata");
+                let metadata = metadata.as_object().expect("$metadata is an object");
                 check_mirror(&content(twin, section), metadata, section == Section::Desired, "");
             }
         }
@@ -209,12 +213,10 @@ fn s4_size(value: &Value) -> u64 {
 
 /// A section's content: for desired and reported, without `$metadata` and `$version`.
 fn content(twin: &Twin, section: Section) -> Map<String, Value> {
-    twin.section(section)
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| section == Section::Tags || (*k != METADATA && *k != VERSION))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    match twin.content_value(section) {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
 }
 
 /// `$lastUpdated` and, in desired, `$lastUpdatedVersion` of a write.

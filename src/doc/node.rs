@@ -1,0 +1,560 @@
+//! The compact JSON tree a twin is held in: boxed strings and slices instead of `String`s and
+//! hashed maps, objects searched in order (and through a small position index once they are
+//! large), and on every object member the metadata stamp that describes it.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Number, Value};
+
+use crate::error::{Error, ErrorKind, PathStack, Token};
+
+/// A member's metadata stamp: an index into its section's stamp table, or [`NO_STAMP`].
+pub(crate) type StampId = u32;
+
+/// The stamp of a member that has no metadata node (tags, array contents, plain sections).
+pub(crate) const NO_STAMP: StampId = u32::MAX;
+
+/// One JSON value.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Node {
+    Null,
+    Bool(bool),
+    /// serde_json's number: an integer literal stays an integer, `1.0` stays a float.
+    Number(Number),
+    String(Box<str>),
+    Array(Box<[Node]>),
+    Object(Box<Object>),
+}
+
+/// An object member: its key, its value and the stamp of its metadata node.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Member {
+    pub(crate) key: Box<str>,
+    pub(crate) value: Node,
+    pub(crate) stamp: StampId,
+}
+
+/// Objects with more members than this get a position index; smaller ones are searched in order,
+/// which is faster than hashing their few keys.
+const INDEXED_FROM: usize = 12;
+
+/// An object: members in document order, keys unique.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Object {
+    members: Vec<Member>,
+    /// Open-addressed table of member positions by key hash (`u32::MAX` is an empty slot); empty
+    /// while the object is small.
+    index: Vec<u32>,
+}
+
+impl PartialEq for Object {
+    fn eq(&self, other: &Object) -> bool {
+        self.members == other.members
+    }
+}
+
+/// FNV-1a over the key's bytes: fixed (the engine reads no randomness), and cheap for the short
+/// keys twins hold. Collisions only cost probes: keys are always compared.
+fn hash(key: &str) -> usize {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.as_bytes() {
+        h = (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h ^ (h >> 29)) as usize
+}
+
+impl Object {
+    pub(crate) fn new() -> Object {
+        Object::default()
+    }
+
+    pub(crate) fn with_capacity(capacity: usize) -> Object {
+        Object {
+            members: Vec::with_capacity(capacity),
+            index: Vec::new(),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub(crate) fn members(&self) -> &[Member] {
+        &self.members
+    }
+
+    pub(crate) fn members_mut(&mut self) -> &mut [Member] {
+        &mut self.members
+    }
+
+    pub(crate) fn position(&self, key: &str) -> Option<usize> {
+        if self.index.is_empty() {
+            return self.members.iter().position(|m| &*m.key == key);
+        }
+        let mask = self.index.len() - 1;
+        let mut slot = hash(key) & mask;
+        loop {
+            let at = self.index[slot];
+            if at == u32::MAX {
+                return None;
+            }
+            if self.members.get(at as usize).is_some_and(|m| &*m.key == key) {
+                return Some(at as usize);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    pub(crate) fn member(&self, key: &str) -> Option<&Member> {
+        self.position(key).and_then(|at| self.members.get(at))
+    }
+
+    pub(crate) fn member_mut(&mut self, key: &str) -> Option<&mut Member> {
+        self.position(key).and_then(|at| self.members.get_mut(at))
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
+        self.member(key).map(|m| &m.value)
+    }
+
+    pub(crate) fn get_mut(&mut self, key: &str) -> Option<&mut Node> {
+        self.member_mut(key).map(|m| &mut m.value)
+    }
+
+    /// Appends a member whose key the object does not hold.
+    pub(crate) fn push(&mut self, member: Member) {
+        self.members.push(member);
+        let at = self.members.len() - 1;
+        if self.index.is_empty() {
+            if self.members.len() > INDEXED_FROM {
+                self.reindex();
+            }
+        } else if self.members.len() * 2 > self.index.len() {
+            self.reindex();
+        } else {
+            self.index_insert(at);
+        }
+    }
+
+    /// Sets `key` to `value` where it is, or appends it; the member's stamp is `stamp`.
+    pub(crate) fn insert(&mut self, key: &str, value: Node, stamp: StampId) {
+        match self.member_mut(key) {
+            Some(member) => {
+                member.value = value;
+                member.stamp = stamp;
+            }
+            None => self.push(Member {
+                key: key.into(),
+                value,
+                stamp,
+            }),
+        }
+    }
+
+    /// The value of `key`, added as `null` when absent.
+    pub(crate) fn entry(&mut self, key: &str) -> &mut Node {
+        let at = match self.position(key) {
+            Some(at) => at,
+            None => {
+                self.push(Member {
+                    key: key.into(),
+                    value: Node::Null,
+                    stamp: NO_STAMP,
+                });
+                self.members.len() - 1
+            }
+        };
+        &mut self.members[at].value
+    }
+
+    /// Inserts a member whose key the object does not hold at position `at` (at most the length).
+    pub(crate) fn insert_at(&mut self, at: usize, key: &str, value: Node) {
+        let member = Member {
+            key: key.into(),
+            value,
+            stamp: NO_STAMP,
+        };
+        self.members.insert(at.min(self.members.len()), member);
+        self.reindex();
+    }
+
+    /// Removes `key`, shifting the members after it (order is kept).
+    pub(crate) fn remove(&mut self, key: &str) -> Option<Member> {
+        let at = self.position(key)?;
+        let member = self.members.remove(at);
+        if !self.index.is_empty() {
+            self.reindex();
+        }
+        Some(member)
+    }
+
+    fn index_insert(&mut self, at: usize) {
+        let mask = self.index.len() - 1;
+        let mut slot = hash(&self.members[at].key) & mask;
+        while self.index[slot] != u32::MAX {
+            slot = (slot + 1) & mask;
+        }
+        self.index[slot] = at as u32;
+    }
+
+    /// Rebuilds the index for the current members (none while the object is small).
+    fn reindex(&mut self) {
+        self.index.clear();
+        if self.members.len() <= INDEXED_FROM {
+            self.index.shrink_to_fit();
+            return;
+        }
+        let slots = (self.members.len() * 2).next_power_of_two();
+        self.index.resize(slots, u32::MAX);
+        for at in 0..self.members.len() {
+            self.index_insert(at);
+        }
+    }
+
+    /// Frees spare capacity (after a parse, whose vectors grow by doubling).
+    pub(crate) fn shrink(&mut self) {
+        self.members.shrink_to_fit();
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
+        self.members.iter().map(|m| (&*m.key, &m.value))
+    }
+}
+
+impl Node {
+    pub(crate) fn as_object(&self) -> Option<&Object> {
+        match self {
+            Node::Object(object) => Some(object),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_object_mut(&mut self) -> Option<&mut Object> {
+        match self {
+            Node::Object(object) => Some(object),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_u64(&self) -> Option<u64> {
+        match self {
+            Node::Number(n) => n.as_u64(),
+            _ => None,
+        }
+    }
+
+    /// This node as an object, made an empty one first when it is not an object.
+    pub(crate) fn make_object(&mut self) -> &mut Object {
+        match self {
+            Node::Object(object) => object,
+            other => {
+                *other = Node::object(Object::new());
+                other.make_object()
+            }
+        }
+    }
+
+    pub(crate) fn object(object: Object) -> Node {
+        Node::Object(Box::new(object))
+    }
+
+    /// The S4 size: strings their UTF-8 bytes, numbers 8, booleans 4, objects their keys' bytes
+    /// plus their values' sizes, arrays their elements' sizes, `null` 0.
+    pub(crate) fn size(&self) -> u64 {
+        match self {
+            Node::Null => 0,
+            Node::Bool(_) => 4,
+            Node::Number(_) => 8,
+            Node::String(s) => s.len() as u64,
+            Node::Array(items) => items.iter().map(Node::size).sum(),
+            Node::Object(object) => object.iter().map(|(k, v)| k.len() as u64 + v.size()).sum(),
+        }
+    }
+
+    /// The node of a JSON value; object members get `stamp`, members inside arrays none. With
+    /// `drop_nulls`, `null` object members are left out at any depth (S2's written values).
+    pub(crate) fn from_value(value: &Value, stamp: StampId, drop_nulls: bool) -> Node {
+        match value {
+            Value::Null => Node::Null,
+            Value::Bool(b) => Node::Bool(*b),
+            Value::Number(n) => Node::Number(n.clone()),
+            Value::String(s) => Node::String(s.as_str().into()),
+            Value::Array(items) => Node::Array(
+                items
+                    .iter()
+                    .map(|item| Node::from_value(item, NO_STAMP, drop_nulls))
+                    .collect(),
+            ),
+            Value::Object(map) => Node::object(Object::from_map(map, stamp, drop_nulls)),
+        }
+    }
+
+    /// The JSON value of this node (metadata stamps are not part of it).
+    pub(crate) fn to_value(&self) -> Value {
+        match self {
+            Node::Null => Value::Null,
+            Node::Bool(b) => Value::Bool(*b),
+            Node::Number(n) => Value::Number(n.clone()),
+            Node::String(s) => Value::String(s.to_string()),
+            Node::Array(items) => Value::Array(items.iter().map(Node::to_value).collect()),
+            Node::Object(object) => Value::Object(object.to_map()),
+        }
+    }
+}
+
+impl Object {
+    /// See [`Node::from_value`].
+    pub(crate) fn from_map(map: &Map<String, Value>, stamp: StampId, drop_nulls: bool) -> Object {
+        let mut object = Object::with_capacity(map.len());
+        for (key, value) in map {
+            if drop_nulls && value.is_null() {
+                continue;
+            }
+            object.push(Member {
+                key: key.as_str().into(),
+                value: Node::from_value(value, stamp, drop_nulls),
+                stamp,
+            });
+        }
+        object
+    }
+
+    pub(crate) fn to_map(&self) -> Map<String, Value> {
+        self.iter().map(|(k, v)| (k.to_owned(), v.to_value())).collect()
+    }
+}
+
+impl Serialize for Node {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Node::Null => serializer.serialize_unit(),
+            Node::Bool(b) => serializer.serialize_bool(*b),
+            Node::Number(n) => n.serialize(serializer),
+            Node::String(s) => serializer.serialize_str(s),
+            Node::Array(items) => {
+                let mut seq = serializer.serialize_seq(Some(items.len()))?;
+                for item in items.iter() {
+                    seq.serialize_element(item)?;
+                }
+                seq.end()
+            }
+            Node::Object(object) => object.serialize(serializer),
+        }
+    }
+}
+
+impl Serialize for Object {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (key, value) in self.iter() {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// Reads JSON straight into nodes, without a `serde_json::Value` in between. A repeated key keeps
+/// its first position and its last value, as `serde_json::Value` (with `preserve_order`) does.
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Node, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Node, E> {
+        Ok(Node::Bool(b))
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Node, E> {
+        Ok(Node::Number(n.into()))
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Node, E> {
+        Ok(Node::Number(n.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, n: f64) -> Result<Node, E> {
+        Number::from_f64(n)
+            .map(Node::Number)
+            .ok_or_else(|| E::custom("a number must be finite"))
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Node, E> {
+        Ok(Node::String(s.into()))
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Node, E> {
+        Ok(Node::String(s.into_boxed_str()))
+    }
+
+    fn visit_unit<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Node, E> {
+        Ok(Node::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        Node::deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(item) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Node::Array(items.into_boxed_slice()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut object = Object::with_capacity(map.size_hint().unwrap_or(0).min(4096));
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let value: Node = map.next_value()?;
+            match object.member_mut(&key) {
+                Some(member) => member.value = value,
+                None => object.push(Member {
+                    key,
+                    value,
+                    stamp: NO_STAMP,
+                }),
+            }
+        }
+        object.shrink();
+        Ok(Node::object(object))
+    }
+}
+
+/// A key read as a boxed string (borrowed from the text when it holds no escapes).
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Box<str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Box<str>, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed {
+    type Value = Box<str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Box<str>, E> {
+        Ok(s.into())
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Box<str>, E> {
+        Ok(s.into_boxed_str())
+    }
+}
+
+/// The engine's nesting bound on a node read from outside: `node` sits at `depth`, and no object
+/// or array in it may lie deeper than `bound`. `prefix` is the pointer of `node`.
+pub(crate) fn check_nesting(node: &Node, depth: usize, bound: usize, prefix: &str) -> Result<(), Error> {
+    fn walk<'a>(node: &'a Node, depth: usize, bound: usize, path: &mut PathStack<'a>) -> Result<(), PathStack<'a>> {
+        match node {
+            Node::Object(_) | Node::Array(_) if depth > bound => Err(std::mem::take(path)),
+            Node::Object(object) => object.iter().try_for_each(|(k, v)| {
+                path.push(Token::Key(k));
+                walk(v, depth + 1, bound, path)?;
+                path.pop();
+                Ok(())
+            }),
+            Node::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| {
+                path.push(Token::Index(i));
+                walk(v, depth + 1, bound, path)?;
+                path.pop();
+                Ok(())
+            }),
+            _ => Ok(()),
+        }
+    }
+    walk(node, depth, bound, &mut PathStack::default()).map_err(|path| {
+        Error::new(
+            ErrorKind::InvalidJson,
+            format!("{prefix}{}", path.pointer()),
+            format!(
+                "the document is nested deeper than the engine's bound of {} levels",
+                crate::MAX_NESTING
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_and_prints_as_serde_json_does() {
+        for text in [
+            r#"{"a":1,"b":1.0,"c":-3,"d":1e2,"e":[1,{"x":null}],"f":"\u00e9\n","g":true,"a":2}"#,
+            r#"{"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k13":13,"k3":33}"#,
+            "18446744073709551615",
+        ] {
+            let node: Node = serde_json::from_str(text).unwrap();
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(serde_json::to_string(&node).unwrap(), value.to_string(), "{text}");
+            assert_eq!(node.to_value(), value);
+        }
+    }
+
+    #[test]
+    fn large_objects_find_every_key_after_inserts_and_removals() {
+        let mut object = Object::new();
+        for i in 0..100 {
+            object.insert(&format!("k{i}"), Node::Number(i.into()), NO_STAMP);
+        }
+        for i in (0..100).step_by(3) {
+            assert!(object.remove(&format!("k{i}")).is_some());
+        }
+        for i in 0..100 {
+            let found = object.get(&format!("k{i}")).and_then(Node::as_u64);
+            assert_eq!(found, (i % 3 != 0).then_some(i), "k{i}");
+        }
+        let keys: Vec<&str> = object.iter().map(|(k, _)| k).take(3).collect();
+        assert_eq!(keys, ["k1", "k2", "k4"]);
+        assert!(object.get("absent").is_none());
+    }
+
+    #[test]
+    fn sizes_follow_s4() {
+        let value = json!({"ab": "xyz", "n": 1, "t": true, "o": {"k": [1, "ab"]}, "z": null});
+        let node = Node::from_value(&value, NO_STAMP, false);
+        assert_eq!(node.size(), 2 + 3 + 1 + 8 + 1 + 4 + 1 + 1 + 8 + 2 + 1);
+        let written = Node::from_value(&value, NO_STAMP, true);
+        assert!(written.as_object().unwrap().get("z").is_none());
+    }
+
+    #[test]
+    fn nesting_beyond_the_bound_names_its_path() {
+        let node = Node::from_value(&json!({"a": [{"b": {}}]}), NO_STAMP, false);
+        assert!(check_nesting(&node, 0, 3, "").is_ok());
+        let e = check_nesting(&node, 0, 2, "/x").unwrap_err();
+        assert_eq!((e.code(), e.path()), ("InvalidJson", "/x/a/0/b"));
+    }
+}

@@ -1,0 +1,244 @@
+//! `$metadata` kept out of the document tree (S6): every member of a desired or reported section
+//! refers to a stamp (`$lastUpdated`, `$lastUpdatedVersion`, `$lastUpdatedBy`,
+//! `$lastUpdatedByDigest`) in its section's table, and the metadata tree is written out from the
+//! content and those references only when the twin is printed.
+//!
+//! A write adds one stamp to the table and points every node it touches at it; a twin read from
+//! IoT Hub shares one stamp among all the nodes of each write it went through. A section whose
+//! metadata this shape cannot hold exactly (a member without a node, a node for an absent member,
+//! nodes in another order than their members, unknown members in a node, stamps of another type or
+//! order) keeps its `$metadata` tree as it was read instead: see `super::section`.
+
+use std::collections::HashMap;
+
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+use super::node::{Member, Node, Object, StampId, NO_STAMP};
+use crate::limits::is_section_reserved;
+
+pub(crate) const LAST_UPDATED: &str = "$lastUpdated";
+pub(crate) const LAST_UPDATED_VERSION: &str = "$lastUpdatedVersion";
+pub(crate) const LAST_UPDATED_BY: &str = "$lastUpdatedBy";
+pub(crate) const LAST_UPDATED_BY_DIGEST: &str = "$lastUpdatedByDigest";
+
+/// What a metadata node holds besides its children, written in this order.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Stamp {
+    pub(crate) time: Option<Box<str>>,
+    pub(crate) version: Option<u64>,
+    pub(crate) by: Option<Box<str>>,
+    pub(crate) digest: Option<Box<str>>,
+}
+
+/// One section's stamps and the stamp of its root node.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Stamps {
+    entries: Vec<Stamp>,
+    /// The root `$metadata` node's stamp (`NO_STAMP` while the section has no `$metadata`).
+    pub(crate) root: StampId,
+    /// Entries past this count trigger a collection of the ones no node refers to any more.
+    collect_at: usize,
+}
+
+/// A section's table is never collected below this many entries.
+const MIN_COLLECT_AT: usize = 64;
+
+impl Stamps {
+    pub(crate) fn empty() -> Stamps {
+        Stamps {
+            entries: Vec::new(),
+            root: NO_STAMP,
+            collect_at: MIN_COLLECT_AT,
+        }
+    }
+
+    pub(crate) fn get(&self, id: StampId) -> Option<&Stamp> {
+        self.entries.get(id as usize)
+    }
+
+    /// Adds the stamp of a write, collecting unreferenced stamps first when the table has grown
+    /// (so that a twin written a million times holds as many stamps as it has distinct ones).
+    pub(crate) fn add(&mut self, stamp: Stamp, content: &mut Object) -> StampId {
+        if self.entries.len() >= self.collect_at {
+            self.collect(content);
+        }
+        self.entries.push(stamp);
+        (self.entries.len() - 1) as StampId
+    }
+
+    /// Keeps only the stamps that a node refers to, renumbered.
+    fn collect(&mut self, content: &mut Object) {
+        let mut renumbered = vec![NO_STAMP; self.entries.len()];
+        let mut kept = Vec::new();
+        let mut keep = |id: &mut StampId| {
+            if let Some(slot) = renumbered.get_mut(*id as usize) {
+                if *slot == NO_STAMP {
+                    *slot = kept.len() as StampId;
+                    kept.push(std::mem::take(&mut self.entries[*id as usize]));
+                }
+                *id = *slot;
+            }
+        };
+        keep(&mut self.root);
+        visit_stamps(content, &mut keep);
+        self.entries = kept;
+        self.collect_at = (self.entries.len() * 2).max(MIN_COLLECT_AT);
+    }
+}
+
+/// Calls `f` on the stamp of every member of `object` that has metadata, at any depth.
+fn visit_stamps(object: &mut Object, f: &mut impl FnMut(&mut StampId)) {
+    for member in object.members_mut() {
+        if member.stamp != NO_STAMP {
+            f(&mut member.stamp);
+            if let Node::Object(inner) = &mut member.value {
+                visit_stamps(inner, f);
+            }
+        }
+    }
+}
+
+/// Turns a section's `$metadata` tree into stamps on its members, when the tree has exactly the
+/// shape that [`Metadata`] writes back (see the module docs). On success the members carry their
+/// stamps and the tree can be dropped; on `None` nothing is to be relied on.
+pub(crate) fn read_metadata(content: &mut Object, metadata: &Object, desired: bool) -> Option<Stamps> {
+    let mut reader = Reader {
+        desired,
+        interned: HashMap::new(),
+        stamps: Stamps::empty(),
+    };
+    let root = reader.node(metadata, Some(content), true)?;
+    reader.stamps.root = root;
+    reader.stamps.collect_at = (reader.stamps.entries.len() * 2).max(MIN_COLLECT_AT);
+    Some(reader.stamps)
+}
+
+struct Reader {
+    desired: bool,
+    interned: HashMap<Stamp, StampId>,
+    stamps: Stamps,
+}
+
+impl Reader {
+    /// Reads one node: its stamp, then (for an object member) one child node per member, in
+    /// member order. Returns the node's stamp.
+    fn node(&mut self, node: &Object, content: Option<&mut Object>, root: bool) -> Option<StampId> {
+        let members = node.members();
+        let mut stamp = Stamp::default();
+        let mut at = 0;
+        let next = |at: usize, key: &str| members.get(at).filter(|m| &*m.key == key).map(|m| &m.value);
+        if let Some(value) = next(at, LAST_UPDATED) {
+            stamp.time = Some(value.as_str()?.into());
+            at += 1;
+        }
+        if let Some(value) = next(at, LAST_UPDATED_VERSION) {
+            stamp.version = Some(value.as_u64()?);
+            at += 1;
+        }
+        if let Some(value) = next(at, LAST_UPDATED_BY) {
+            stamp.by = Some(value.as_str()?.into());
+            at += 1;
+        }
+        if let Some(value) = next(at, LAST_UPDATED_BY_DIGEST) {
+            stamp.digest = Some(value.as_str()?.into());
+            at += 1;
+        }
+        // A re-stamp writes `$lastUpdatedVersion` in desired only, and a node's missing stamps
+        // after its children: a node is held as stamps only where a re-stamp leaves it in the
+        // shape it is written back in.
+        let children = &members[at..];
+        if stamp.version.is_some() != self.desired && (stamp.version.is_some() || !children.is_empty()) {
+            return None;
+        }
+        if stamp.time.is_none() && !members.is_empty() {
+            return None;
+        }
+        let mut content_members = content
+            .map(Object::members_mut)
+            .unwrap_or_default()
+            .iter_mut()
+            .filter(|m| !(root && is_section_reserved(&m.key)));
+        for child in children {
+            let member = content_members.next()?;
+            if member.key != child.key {
+                return None;
+            }
+            let child_node = child.value.as_object()?;
+            member.stamp = match &mut member.value {
+                Node::Object(inner) => self.node(child_node, Some(inner), false)?,
+                _ => self.node(child_node, None, false)?,
+            };
+        }
+        // Every member has a node.
+        if content_members.next().is_some() {
+            return None;
+        }
+        Some(self.intern(stamp))
+    }
+
+    fn intern(&mut self, stamp: Stamp) -> StampId {
+        if let Some(id) = self.interned.get(&stamp) {
+            return *id;
+        }
+        let id = self.stamps.entries.len() as StampId;
+        self.stamps.entries.push(stamp.clone());
+        self.interned.insert(stamp, id);
+        id
+    }
+}
+
+/// The `$metadata` tree of a section, written out from its members' stamps.
+pub(crate) struct Metadata<'a> {
+    pub(crate) stamps: &'a Stamps,
+    pub(crate) stamp: StampId,
+    /// The members the node mirrors (`None` for a leaf).
+    pub(crate) content: Option<&'a Object>,
+    /// Whether `content` is a section root, whose `$metadata` and `$version` have no node.
+    pub(crate) root: bool,
+}
+
+impl Metadata<'_> {
+    fn children(&self) -> impl Iterator<Item = &Member> {
+        let root = self.root;
+        self.content
+            .map(Object::members)
+            .unwrap_or_default()
+            .iter()
+            .filter(move |m| m.stamp != NO_STAMP && !(root && is_section_reserved(&m.key)))
+    }
+
+    pub(crate) fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+}
+
+impl Serialize for Metadata<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let stamp = self.stamps.get(self.stamp);
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(stamp) = stamp {
+            if let Some(time) = &stamp.time {
+                map.serialize_entry(LAST_UPDATED, time)?;
+            }
+            if let Some(version) = stamp.version {
+                map.serialize_entry(LAST_UPDATED_VERSION, &version)?;
+            }
+            if let Some(by) = &stamp.by {
+                map.serialize_entry(LAST_UPDATED_BY, by)?;
+            }
+            if let Some(digest) = &stamp.digest {
+                map.serialize_entry(LAST_UPDATED_BY_DIGEST, digest)?;
+            }
+        }
+        for member in self.children() {
+            let child = Metadata {
+                stamps: self.stamps,
+                stamp: member.stamp,
+                content: member.value.as_object(),
+                root: false,
+            };
+            map.serialize_entry(&*member.key, &child)?;
+        }
+        map.end()
+    }
+}
