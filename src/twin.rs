@@ -860,3 +860,152 @@ impl<'de> Deserialize<'de> for Twin {
         Twin::from_node(Node::deserialize(deserializer)?).map_err(serde::de::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    impl Twin {
+        /// Whether a section's metadata is held as stamps.
+        fn holds_stamps(&self, section: Section) -> bool {
+            matches!(self.form(section), MetadataForm::Stamps(_))
+        }
+
+        /// The same twin with desired's and reported's metadata held inline, so that its patches
+        /// take the general path.
+        fn inline(&self) -> Twin {
+            let mut twin = self.clone();
+            for section in [Section::Desired, Section::Reported] {
+                if let Some(Value::Object(metadata)) = self.metadata_value(section) {
+                    let node = Node::object(Object::from_map(&metadata, NO_STAMP, false));
+                    section_mut(&mut twin.doc, section).insert(METADATA, node, NO_STAMP);
+                    twin.forms[section.index() - 1] = MetadataForm::Inline;
+                }
+            }
+            twin
+        }
+    }
+
+    #[test]
+    fn the_fixtures_metadata_is_held_as_stamps_and_prints_back_exactly() {
+        for text in [
+            include_str!("../tests/fixtures/fleet-device.json"),
+            include_str!("../tests/fixtures/pnp-thermostat.json"),
+            include_str!("../tests/fixtures/edge-module.json"),
+        ] {
+            let twin = Twin::from_json(text).unwrap();
+            assert!(twin.holds_stamps(Section::Desired) && twin.holds_stamps(Section::Reported));
+            let value: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(twin.to_json(), value.to_string());
+            assert_eq!(Twin::from_value(value.clone()).unwrap().to_json(), value.to_string());
+        }
+    }
+
+    #[test]
+    fn metadata_stamps_cannot_hold_stays_inline_and_prints_back_exactly() {
+        let t = "2026-01-01T00:00:00.0000000Z";
+        let section = |metadata: Value| json!({"deviceId": "d", "properties": {"desired": {"a": {"b": 1}, "c": 2, "$metadata": metadata, "$version": 3}}});
+        let canonical = json!({"$lastUpdated": t, "$lastUpdatedVersion": 3,
+            "a": {"$lastUpdated": t, "$lastUpdatedVersion": 3, "$lastUpdatedBy": "cfg", "$lastUpdatedByDigest": "1",
+                  "b": {"$lastUpdated": t, "$lastUpdatedVersion": 2}},
+            "c": {"$lastUpdated": t, "$lastUpdatedVersion": 1}});
+        let twin = Twin::from_value(section(canonical.clone())).unwrap();
+        assert!(twin.holds_stamps(Section::Desired));
+        assert_eq!(twin.to_value(), section(canonical.clone()));
+        let leaf = json!({"$lastUpdated": t, "$lastUpdatedVersion": 1});
+        for foreign in [
+            // A member without a node, nodes in another order, a node for an absent member.
+            json!({"$lastUpdated": t, "$lastUpdatedVersion": 3, "c": leaf}),
+            json!({"$lastUpdated": t, "$lastUpdatedVersion": 3, "c": leaf, "a": canonical["a"]}),
+            json!({"$lastUpdated": t, "$lastUpdatedVersion": 3, "a": canonical["a"], "c": leaf, "z": leaf}),
+            // Stamps in another order or of another type, unknown members, a child in a leaf.
+            json!({"$lastUpdatedVersion": 3, "$lastUpdated": t, "a": canonical["a"], "c": leaf}),
+            json!({"$lastUpdated": t, "$lastUpdatedVersion": 3.0, "a": canonical["a"], "c": leaf}),
+            json!({"$lastUpdated": t, "$lastUpdatedVersion": 3, "a": canonical["a"], "c": {"$lastUpdated": t, "$lastUpdatedVersion": 1, "x": 1}}),
+            json!({"$lastUpdated": t, "$lastUpdatedVersion": 3, "a": canonical["a"], "c": {"$lastUpdated": t, "$lastUpdatedVersion": 1, "z": {}}}),
+            json!({"$lastUpdated": t, "$lastUpdatedVersion": 3, "a": {"b": leaf, "$lastUpdated": t, "$lastUpdatedVersion": 2}, "c": leaf}),
+            // Desired without `$lastUpdatedVersion` on a node with children: a re-stamp appends it.
+            json!({"$lastUpdated": t, "a": canonical["a"], "c": leaf}),
+        ] {
+            let twin = Twin::from_value(section(foreign.clone())).unwrap();
+            assert!(!twin.holds_stamps(Section::Desired), "{foreign}");
+            assert_eq!(twin.to_json(), section(foreign.clone()).to_string());
+        }
+    }
+
+    #[test]
+    fn writes_after_a_foreign_shape_is_written_over_come_back_to_stamps() {
+        let t = "2026-01-01T00:00:00.0000000Z";
+        let doc = json!({"properties": {"reported": {"a": 1, "$metadata": {"$lastUpdated": t}, "$version": 1}}});
+        let mut twin = Twin::from_value(doc).unwrap();
+        assert!(!twin.holds_stamps(Section::Reported));
+        let options = WriteOptions::new("2026-01-02T00:00:00Z".parse().unwrap());
+        twin.replace(Section::Reported, &json!({"b": 2}), &options).unwrap();
+        assert!(twin.holds_stamps(Section::Reported));
+        assert_eq!(twin.metadata_value(Section::Reported).unwrap()["b"]["$lastUpdated"], "2026-01-02T00:00:00.0000000Z");
+    }
+
+    #[test]
+    fn stamps_no_member_refers_to_are_collected() {
+        let mut twin = Twin::new("d", "2026-01-01T00:00:00Z".parse().unwrap());
+        for i in 0..1000 {
+            let options = WriteOptions::new(Timestamp::from_unix_millis(1_000_000 + i).unwrap());
+            twin.patch(Section::Desired, &json!({"a": i, "b": {"c": i % 7}}), &options).unwrap();
+        }
+        let MetadataForm::Stamps(stamps) = twin.form(Section::Desired) else {
+            panic!("desired is held as stamps");
+        };
+        assert!(stamps.len() <= 128, "{} stamps", stamps.len());
+        assert_eq!(twin.last_updated(Section::Desired, "/b/c").unwrap().version, Some(1001));
+    }
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            (-5i64..5).prop_map(Value::from),
+            Just(json!(1.0)),
+            "[a-c]{0,3}".prop_map(Value::from),
+        ]
+    }
+
+    fn body() -> impl Strategy<Value = Value> {
+        let value = leaf().prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone().prop_filter("no null in arrays", |v| !v.is_null()), 0..3)
+                    .prop_map(|items| json!(items.into_iter().filter(|v| !v.to_string().contains("null")).collect::<Vec<_>>())),
+                prop::collection::btree_map("[a-e]", inner, 0..4).prop_map(|m| json!(m)),
+            ]
+        });
+        prop::collection::vec(("[a-e]", value), 0..5).prop_map(|members| Value::Object(members.into_iter().collect()))
+    }
+
+    proptest! {
+        /// The stamped merge writes exactly what the general (inline) merge writes.
+        #[test]
+        fn stamps_and_inline_metadata_write_the_same_bytes(
+            writes in prop::collection::vec((0..3usize, any::<bool>(), body()), 1..12)
+        ) {
+            let mut compact = Twin::new("d", "2026-01-01T00:00:00Z".parse().unwrap());
+            let mut inline = compact.inline();
+            for (i, (section, replace, body)) in writes.iter().enumerate() {
+                let section = Section::ALL[*section];
+                let options = WriteOptions::new(Timestamp::from_unix_millis(1_000 * i as i64).unwrap());
+                let (a, b) = match replace {
+                    true => (compact.replace(section, body, &options), inline.replace(section, body, &options)),
+                    false => (compact.patch(section, body, &options), inline.patch(section, body, &options)),
+                };
+                prop_assert_eq!(a, b);
+                prop_assert_eq!(compact.to_json(), inline.to_json());
+                prop_assert!(compact.holds_stamps(Section::Desired) && compact.holds_stamps(Section::Reported));
+                for s in Section::ALL {
+                    prop_assert_eq!(compact.size(s), inline.size(s));
+                }
+                // Keep one side inline (a replace brings it back to stamps).
+                inline = Twin::from_json(&inline.to_json()).unwrap().inline();
+            }
+        }
+    }
+}

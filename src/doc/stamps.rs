@@ -56,6 +56,12 @@ impl Stamps {
         self.entries.get(id as usize)
     }
 
+    /// How many stamps the table holds.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
     /// Adds the stamp of a write, collecting unreferenced stamps first when the table has grown
     /// (so that a twin written a million times holds as many stamps as it has distinct ones).
     pub(crate) fn add(&mut self, stamp: Stamp, content: &mut Object) -> StampId {
