@@ -12,11 +12,8 @@ fn main() -> Result<(), twindoc::Error> {
 
     // The back end asks the device to send data every 5 seconds...
     let at = |text: &str| text.parse::<Timestamp>().map(WriteOptions::new);
-    let desired = twin.patch(
-        Section::Desired,
-        &json!({"sendDataInterval": 5000}),
-        &at("2026-11-28T10:00:01Z")?,
-    )?;
+    let interval = json!({"sendDataInterval": 5000});
+    let desired = twin.patch(Section::Desired, &interval, &at("2026-11-28T10:00:01Z")?)?;
     println!(
         "desired patch -> {}",
         serde_json::to_string(&desired).unwrap_or_default()
@@ -37,7 +34,8 @@ fn main() -> Result<(), twindoc::Error> {
     println!("tags patch -> {}", serde_json::to_string(&tags).unwrap_or_default());
 
     // A write IoT Hub would refuse changes nothing and says why.
-    let refused = twin.patch(Section::Desired, &json!({"wifi.ip": "x"}), &at("2026-11-28T10:00:04Z")?);
+    let bad = json!({"wifi.ip": "x"});
+    let refused = twin.patch(Section::Desired, &bad, &at("2026-11-28T10:00:04Z")?);
     if let Err(error) = refused {
         println!(
             "refused -> {error} (status {}, errorCode {})",

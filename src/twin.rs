@@ -1,5 +1,6 @@
 //! The twin document and its writes (SEMANTICS.md S1, S2, S5, S7).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -17,6 +18,7 @@ use crate::doc::stamps::{Stamp, Stamps, LAST_UPDATED, LAST_UPDATED_VERSION};
 use crate::error::{Error, ErrorKind};
 use crate::json::check_input_size;
 use crate::limits::{check_body, check_nesting, is_section_reserved, written_object_size, MAX_NESTING};
+use crate::notification::Notification;
 use crate::patch::without_nulls;
 use crate::{Limits, Timestamp};
 
@@ -129,9 +131,12 @@ impl WriteOptions {
 }
 
 /// What a successful write did.
+///
+/// It borrows the write's body (through [`WriteOutcome::notification`]), so that a write copies
+/// nothing it does not keep; [`WriteOutcome::into_owned`] detaches it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct WriteOutcome {
+pub struct WriteOutcome<'a> {
     /// The twin's `version` after the write.
     pub version: u64,
     /// The section's `$version` after the write (`None` for tags).
@@ -139,7 +144,19 @@ pub struct WriteOutcome {
     /// The twin's etag after the write.
     pub etag: String,
     /// What IoT Hub sends the device (desired writes only, S7): the patch with `$version`.
-    pub notification: Option<Value>,
+    pub notification: Option<Notification<'a>>,
+}
+
+impl WriteOutcome<'_> {
+    /// The same outcome, owning its notification's body.
+    pub fn into_owned(self) -> WriteOutcome<'static> {
+        WriteOutcome {
+            version: self.version,
+            section_version: self.section_version,
+            etag: self.etag,
+            notification: self.notification.map(Notification::into_owned),
+        }
+    }
 }
 
 /// When a node of `$metadata` was last written.
@@ -154,7 +171,7 @@ pub struct LastUpdated {
 /// One section's part of a write, checked and ready to apply.
 struct Plan<'b> {
     section: Section,
-    body: &'b Map<String, Value>,
+    body: Cow<'b, Map<String, Value>>,
     /// For a replace, the new content (the body without its nulls) and its size. (A patch's new
     /// size comes out of the merge.)
     replacement: Option<(Map<String, Value>, u64)>,
@@ -501,14 +518,24 @@ impl Twin {
     ///
     /// The write is checked in full (S3 body rules, then the section size, then the
     /// preconditions) before anything changes: on error the twin is unchanged.
-    pub fn patch(&mut self, section: Section, body: &Value, options: &WriteOptions) -> Result<WriteOutcome, Error> {
-        let plan = self.plan(section, WriteKind::Patch, body, &options.limits)?;
+    pub fn patch<'b>(
+        &mut self,
+        section: Section,
+        body: &'b Value,
+        options: &WriteOptions,
+    ) -> Result<WriteOutcome<'b>, Error> {
+        let plan = self.plan(section, WriteKind::Patch, section_body(body)?, &options.limits)?;
         self.write(vec![plan], section, options)
     }
 
     /// Makes a section's content `body` (S2 replace; `null` members dropped at any depth).
-    pub fn replace(&mut self, section: Section, body: &Value, options: &WriteOptions) -> Result<WriteOutcome, Error> {
-        let plan = self.plan(section, WriteKind::Replace, body, &options.limits)?;
+    pub fn replace<'b>(
+        &mut self,
+        section: Section,
+        body: &'b Value,
+        options: &WriteOptions,
+    ) -> Result<WriteOutcome<'b>, Error> {
+        let plan = self.plan(section, WriteKind::Replace, section_body(body)?, &options.limits)?;
         self.write(vec![plan], section, options)
     }
 
@@ -517,8 +544,11 @@ impl Twin {
     /// etag advanced once, desired `$version` only when a desired part is present.
     ///
     /// Identity fields in the body (`deviceId`, `etag`, `version`, ...) are ignored, as SDKs send
-    /// them back; a `null` or absent part is left alone; `properties.reported` is refused
-    /// (`InvalidTwin`), since the service cannot write it. Error paths are relative to the body
+    /// them back; an absent part is left alone; a `null` part (`"tags": null`,
+    /// `"properties": {"desired": null}`) clears its section, as a patch with `null` for every
+    /// member it holds (so a null desired part moves desired `$version` and notifies the device);
+    /// `properties.reported` (even `null`) and `"properties": null` are refused (`InvalidTwin`),
+    /// since the service cannot write reported properties. Error paths are relative to the body
     /// (`/tags/a.b`, `/properties/desired/x`). `if_version`, when given, is the desired
     /// `$version`.
     ///
@@ -531,16 +561,21 @@ impl Twin {
     /// assert_eq!((outcome.version, outcome.section_version, outcome.etag.as_str()), (3, Some(2), "AAAAAAAAAAI="));
     /// # Ok::<(), twindoc::Error>(())
     /// ```
-    pub fn update(&mut self, body: &Value, options: &WriteOptions) -> Result<WriteOutcome, Error> {
+    pub fn update<'b>(&mut self, body: &'b Value, options: &WriteOptions) -> Result<WriteOutcome<'b>, Error> {
         self.write_twin(body, WriteKind::Patch, options)
     }
 
     /// IoT Hub's "replace twin": as [`Twin::update`], but each part present replaces its section.
-    pub fn replace_twin(&mut self, body: &Value, options: &WriteOptions) -> Result<WriteOutcome, Error> {
+    pub fn replace_twin<'b>(&mut self, body: &'b Value, options: &WriteOptions) -> Result<WriteOutcome<'b>, Error> {
         self.write_twin(body, WriteKind::Replace, options)
     }
 
-    fn write_twin(&mut self, body: &Value, kind: WriteKind, options: &WriteOptions) -> Result<WriteOutcome, Error> {
+    fn write_twin<'b>(
+        &mut self,
+        body: &'b Value,
+        kind: WriteKind,
+        options: &WriteOptions,
+    ) -> Result<WriteOutcome<'b>, Error> {
         let Value::Object(body) = body else {
             return Err(Error::new(
                 ErrorKind::NotAnObject,
@@ -548,18 +583,23 @@ impl Twin {
                 "the twin body must be a JSON object",
             ));
         };
-        let properties = match body.get("properties") {
-            None | Some(Value::Null) => None,
-            Some(Value::Object(properties)) => Some(properties),
-            Some(_) => {
-                return Err(Error::new(
-                    ErrorKind::NotAnObject,
+        let properties =
+            match body.get("properties") {
+                None => None,
+                Some(Value::Object(properties)) => Some(properties),
+                Some(Value::Null) => return Err(invalid_twin(
                     "/properties",
-                    "properties must be an object",
-                ))
-            }
-        };
-        if properties.is_some_and(|p| p.get("reported").is_some_and(|r| !r.is_null())) {
+                    "properties cannot be null: it would remove reported properties, which the service cannot write",
+                )),
+                Some(_) => {
+                    return Err(Error::new(
+                        ErrorKind::NotAnObject,
+                        "/properties",
+                        "properties must be an object",
+                    ))
+                }
+            };
+        if properties.is_some_and(|p| p.contains_key("reported")) {
             return Err(invalid_twin(
                 "/properties/reported",
                 "the service cannot write reported properties",
@@ -570,16 +610,34 @@ impl Twin {
             (Section::Tags, body.get("tags")),
             (Section::Desired, properties.and_then(|p| p.get("desired"))),
         ] {
-            if let Some(part) = part.filter(|p| !p.is_null()) {
-                // Size errors keep the empty path of S3; the others point into the body.
-                let plan = self
-                    .plan(section, kind, part, &options.limits)
-                    .map_err(|e| match e.kind() {
-                        ErrorKind::SizeLimitExceeded => e,
-                        _ => e.under(section.pointer()),
-                    })?;
-                plans.push(plan);
-            }
+            let (kind, part) = match part {
+                None => continue,
+                // A null part clears the section: a patch with `null` for every member it holds.
+                Some(Value::Null) => (
+                    WriteKind::Patch,
+                    Cow::Owned(
+                        self.content(section)
+                            .map(|(k, _)| (k.to_owned(), Value::Null))
+                            .collect(),
+                    ),
+                ),
+                Some(Value::Object(part)) => (kind, Cow::Borrowed(part)),
+                Some(_) => {
+                    return Err(Error::new(
+                        ErrorKind::NotAnObject,
+                        section.pointer(),
+                        format!("{} must be an object", &section.pointer()[1..]),
+                    ))
+                }
+            };
+            // Size errors keep the empty path of S3; the others point into the body.
+            let plan = self
+                .plan(section, kind, part, &options.limits)
+                .map_err(|e| match e.kind() {
+                    ErrorKind::SizeLimitExceeded => e,
+                    _ => e.under(section.pointer()),
+                })?;
+            plans.push(plan);
         }
         // The write counts as a tags-and-desired write even when both parts are absent.
         let main = if plans.iter().any(|p| p.section == Section::Desired) {
@@ -591,26 +649,29 @@ impl Twin {
     }
 
     /// Checks one section's part of a write and works out what it will do, changing nothing.
-    fn plan<'b>(&self, section: Section, kind: WriteKind, body: &'b Value, limits: &Limits) -> Result<Plan<'b>, Error> {
-        let Value::Object(body) = body else {
-            return Err(Error::new(ErrorKind::NotAnObject, "", "the body must be a JSON object"));
-        };
-        check_body(body, limits)?;
+    fn plan<'b>(
+        &self,
+        section: Section,
+        kind: WriteKind,
+        body: Cow<'b, Map<String, Value>>,
+        limits: &Limits,
+    ) -> Result<Plan<'b>, Error> {
+        check_body(&body, limits)?;
         let old_size = self.sizes[section.index()];
         let max = limits.section_bytes(section);
         let (replacement, new_size) = match kind {
             // A patch adds at most its written members' sizes: when even that fits, the exact
             // change (a lookup per member) need not be worked out before the merge.
-            WriteKind::Patch if max.is_none_or(|max| old_size.saturating_add(written_object_size(body)) <= max) => {
+            WriteKind::Patch if max.is_none_or(|max| old_size.saturating_add(written_object_size(&body)) <= max) => {
                 (None, old_size)
             }
             WriteKind::Patch => {
-                let change = size_change(self.section_object(section), body);
+                let change = size_change(self.section_object(section), &body);
                 (None, u64::try_from(i128::from(old_size) + change).unwrap_or(0))
             }
             WriteKind::Replace => {
-                let new_size = written_object_size(body);
-                (Some((without_nulls(body), new_size)), new_size)
+                let new_size = written_object_size(&body);
+                (Some((without_nulls(&body), new_size)), new_size)
             }
         };
         if let Some(max) = max {
@@ -631,7 +692,12 @@ impl Twin {
 
     /// Checks the preconditions, then applies the planned parts as one write counted against
     /// `main` (the section whose `$version` `if_version` names and the outcome reports).
-    fn write(&mut self, plans: Vec<Plan<'_>>, main: Section, options: &WriteOptions) -> Result<WriteOutcome, Error> {
+    fn write<'b>(
+        &mut self,
+        plans: Vec<Plan<'b>>,
+        main: Section,
+        options: &WriteOptions,
+    ) -> Result<WriteOutcome<'b>, Error> {
         // Everything that can fail is checked before the first change; what follows cannot fail.
         self.check_preconditions(main, options)?;
         let current_version = self.version();
@@ -653,11 +719,17 @@ impl Twin {
             ),
         };
         let mut notification = None;
-        for plan in plans {
+        for mut plan in plans {
+            let version = section_version.unwrap_or(0);
             if plan.section == Section::Desired {
-                notification = Some(self.notification(&plan, section_version.unwrap_or(0)));
+                // A patch notifies its body as given; a replace what the device must merge.
+                let body = match &plan.replacement {
+                    Some((new, _)) => Cow::Owned(replace_notification(self.section_object(Section::Desired), new)),
+                    None => plan.body.clone(),
+                };
+                notification = Some(Notification::new(body, version));
             }
-            self.commit(plan, section_version.unwrap_or(0), options.now);
+            self.commit(&mut plan, version, options.now);
         }
         self.doc.insert("version", Node::Number(version.into()), NO_STAMP);
         if main != Section::Reported {
@@ -671,30 +743,20 @@ impl Twin {
         })
     }
 
-    /// What IoT Hub sends the device for a desired write (S7).
-    fn notification(&self, plan: &Plan<'_>, section_version: u64) -> Value {
-        let mut notification = match &plan.replacement {
-            Some((new, _)) => replace_notification(self.section_object(plan.section), new),
-            None => plan.body.clone(),
-        };
-        notification.insert(VERSION.into(), section_version.into());
-        Value::Object(notification)
-    }
-
     /// Applies a planned part: the content, and for desired and reported the metadata and
     /// `$version`. Cannot fail.
-    fn commit(&mut self, plan: Plan<'_>, section_version: u64, now: Timestamp) {
+    fn commit(&mut self, plan: &mut Plan<'_>, section_version: u64, now: Timestamp) {
         let section = plan.section;
         let index = section.index();
         let target = section_mut(&mut self.doc, section);
         if section == Section::Tags {
-            match plan.replacement {
+            match plan.replacement.take() {
                 Some((new, new_size)) => {
                     *target = Object::from_map(&new, NO_STAMP, false);
                     self.sizes[index] = new_size;
                 }
                 None => {
-                    let change = merge(target, plan.body, NO_STAMP);
+                    let change = merge(target, &plan.body, NO_STAMP);
                     self.sizes[index] = apply_change(self.sizes[index], change);
                 }
             }
@@ -702,7 +764,7 @@ impl Twin {
         }
         let form = &mut self.forms[index - 1];
         let stamp = write_stamp(section, now, section_version);
-        match (plan.replacement, form) {
+        match (plan.replacement.take(), form) {
             // A replace stamps every node afresh, whatever shape the metadata had.
             (Some((new, new_size)), form) => {
                 let mut stamps = Stamps::empty();
@@ -718,13 +780,13 @@ impl Twin {
             (None, MetadataForm::Stamps(stamps)) => {
                 let id = stamps.add(stamp, target);
                 stamps.root = id;
-                let change = merge(target, plan.body, id);
+                let change = merge(target, &plan.body, id);
                 place_reserved(target, Node::Null, section_version);
                 self.sizes[index] = apply_change(self.sizes[index], change);
             }
             (None, form) => {
                 let desired = section == Section::Desired;
-                let change = inline::merge(target, plan.body, desired, section_version, now);
+                let change = inline::merge(target, &plan.body, desired, section_version, now);
                 *form = compact(target, desired);
                 self.sizes[index] = apply_change(self.sizes[index], change);
             }
@@ -761,6 +823,14 @@ impl Twin {
     }
 }
 
+/// A section write's body, which must be an object.
+fn section_body(body: &Value) -> Result<Cow<'_, Map<String, Value>>, Error> {
+    match body {
+        Value::Object(body) => Ok(Cow::Borrowed(body)),
+        _ => Err(Error::new(ErrorKind::NotAnObject, "", "the body must be a JSON object")),
+    }
+}
+
 /// What a write stamps: its time, and in desired the section's new `$version`.
 fn write_stamp(section: Section, now: Timestamp, section_version: u64) -> Stamp {
     Stamp {
@@ -779,9 +849,9 @@ fn apply_change(size: u64, change: i128) -> u64 {
 fn section_mut(doc: &mut Object, section: Section) -> &mut Object {
     let holder = match section {
         Section::Tags => {
-            if doc.position("tags").is_none() {
+            if !doc.contains_key("tags") {
                 // IoT Hub shows tags just before properties.
-                let at = doc.position("properties").unwrap_or(doc.len());
+                let at = doc.index_of("properties").unwrap_or(doc.len());
                 doc.insert_at(at, "tags", Node::object(Object::new()));
             }
             doc
@@ -944,7 +1014,10 @@ mod tests {
         let options = WriteOptions::new("2026-01-02T00:00:00Z".parse().unwrap());
         twin.replace(Section::Reported, &json!({"b": 2}), &options).unwrap();
         assert!(twin.holds_stamps(Section::Reported));
-        assert_eq!(twin.metadata_value(Section::Reported).unwrap()["b"]["$lastUpdated"], "2026-01-02T00:00:00.0000000Z");
+        assert_eq!(
+            twin.metadata_value(Section::Reported).unwrap()["b"]["$lastUpdated"],
+            "2026-01-02T00:00:00.0000000Z"
+        );
     }
 
     #[test]
@@ -952,7 +1025,8 @@ mod tests {
         let mut twin = Twin::new("d", "2026-01-01T00:00:00Z".parse().unwrap());
         for i in 0..1000 {
             let options = WriteOptions::new(Timestamp::from_unix_millis(1_000_000 + i).unwrap());
-            twin.patch(Section::Desired, &json!({"a": i, "b": {"c": i % 7}}), &options).unwrap();
+            twin.patch(Section::Desired, &json!({"a": i, "b": {"c": i % 7}}), &options)
+                .unwrap();
         }
         let MetadataForm::Stamps(stamps) = twin.form(Section::Desired) else {
             panic!("desired is held as stamps");
@@ -974,8 +1048,12 @@ mod tests {
     fn body() -> impl Strategy<Value = Value> {
         let value = leaf().prop_recursive(3, 24, 4, |inner| {
             prop_oneof![
-                prop::collection::vec(inner.clone().prop_filter("no null in arrays", |v| !v.is_null()), 0..3)
-                    .prop_map(|items| json!(items.into_iter().filter(|v| !v.to_string().contains("null")).collect::<Vec<_>>())),
+                prop::collection::vec(inner.clone().prop_filter("no null in arrays", |v| !v.is_null()), 0..3).prop_map(
+                    |items| json!(items
+                        .into_iter()
+                        .filter(|v| !v.to_string().contains("null"))
+                        .collect::<Vec<_>>())
+                ),
                 prop::collection::btree_map("[a-e]", inner, 0..4).prop_map(|m| json!(m)),
             ]
         });

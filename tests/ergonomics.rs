@@ -42,9 +42,10 @@ fn twins_serialize_and_deserialize_as_their_document() {
 fn errors_are_std_errors_that_name_their_path() {
     let mut twin = Twin::new("devA", "2026-01-01T00:00:00Z".parse().unwrap());
     let options = WriteOptions::new("2026-01-01T00:00:01Z".parse().unwrap());
-    let result: Result<_, Box<dyn std::error::Error + Send + Sync>> = twin
-        .patch(Section::Tags, &json!({"a": {"b c": 1}}), &options)
-        .map_err(Into::into);
+    // The outcome borrows the body (its notification is the body itself), so the body outlives it.
+    let body = json!({"a": {"b c": 1}});
+    let result: Result<_, Box<dyn std::error::Error + Send + Sync>> =
+        twin.patch(Section::Tags, &body, &options).map_err(Into::into);
     let error = result.unwrap_err();
     assert_eq!(
         error.to_string(),

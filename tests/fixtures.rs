@@ -48,9 +48,8 @@ fn a_desired_write_on_each_fixture_follows_s5_and_s6() {
             .into_iter()
             .collect();
         let options = WriteOptions::new("2027-01-01T00:00:00Z".parse().unwrap());
-        let outcome = twin
-            .patch(Section::Desired, &json!({"fresh": {"x": 1}}), &options)
-            .unwrap();
+        let fresh = json!({"fresh": {"x": 1}});
+        let outcome = twin.patch(Section::Desired, &fresh, &options).unwrap();
         assert_eq!(
             (outcome.version, outcome.section_version),
             (version + 1, Some(desired + 1)),

@@ -75,7 +75,7 @@ fn limits() -> Limits {
         .with_reported_bytes(160)
 }
 
-fn apply(twin: &mut Twin, w: &Write, second: i64) -> Result<twindoc::WriteOutcome, twindoc::Error> {
+fn apply<'w>(twin: &mut Twin, w: &'w Write, second: i64) -> Result<twindoc::WriteOutcome<'w>, twindoc::Error> {
     let now = Timestamp::from_unix_millis(1_767_225_600_000 + second * 1000).expect("in range");
     let mut options = WriteOptions::new(now).limits(limits());
     match w.if_match {
@@ -185,7 +185,7 @@ proptest! {
                     }
                     prop_assert_eq!(outcome.section_version, twin.section_version(w.section));
                     // S7: only desired writes notify, with the new $version.
-                    let notified = outcome.notification.as_ref().map(|n| n["$version"].clone());
+                    let notified = outcome.notification.as_ref().map(|n| json!(n.version()));
                     let expected = (w.section == Section::Desired).then(|| json!(twin.section_version(w.section)));
                     prop_assert_eq!(notified, expected);
                 }

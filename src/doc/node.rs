@@ -41,18 +41,29 @@ pub(crate) struct Member {
 /// which is faster than hashing their few keys.
 const INDEXED_FROM: usize = 12;
 
+/// An empty slot of an object's index.
+const EMPTY: u32 = u32::MAX;
+/// A slot of an object's index whose member was removed (searches go on past it).
+const REMOVED: u32 = u32::MAX - 1;
+
 /// An object: members in document order, keys unique.
+///
+/// A small object is a plain vector searched in order. A large one also has an open-addressed
+/// index of member positions by key hash, and a removed member leaves a hole (`None`) instead of
+/// shifting the members after it, so that a removal costs the same in an object of 10 members or
+/// 10,000; holes are squeezed out once they are as many as half the members.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Object {
-    members: Vec<Member>,
-    /// Open-addressed table of member positions by key hash (`u32::MAX` is an empty slot); empty
-    /// while the object is small.
+    slots: Vec<Option<Member>>,
+    /// How many slots are holes.
+    holes: usize,
+    /// Positions in `slots` by key hash (`EMPTY`, `REMOVED` or a position); empty while small.
     index: Vec<u32>,
 }
 
 impl PartialEq for Object {
     fn eq(&self, other: &Object) -> bool {
-        self.members == other.members
+        self.members().eq(other.members())
     }
 }
 
@@ -73,47 +84,68 @@ impl Object {
 
     pub(crate) fn with_capacity(capacity: usize) -> Object {
         Object {
-            members: Vec::with_capacity(capacity),
+            slots: Vec::with_capacity(capacity),
+            holes: 0,
             index: Vec::new(),
         }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.members.len()
+        self.slots.len() - self.holes
     }
 
-    pub(crate) fn members(&self) -> &[Member] {
-        &self.members
+    /// The members, in order.
+    pub(crate) fn members(&self) -> impl DoubleEndedIterator<Item = &Member> {
+        self.slots.iter().flatten()
     }
 
-    pub(crate) fn members_mut(&mut self) -> &mut [Member] {
-        &mut self.members
+    pub(crate) fn members_mut(&mut self) -> impl DoubleEndedIterator<Item = &mut Member> {
+        self.slots.iter_mut().flatten()
     }
 
-    pub(crate) fn position(&self, key: &str) -> Option<usize> {
+    /// The slot of `key`.
+    fn position(&self, key: &str) -> Option<usize> {
         if self.index.is_empty() {
-            return self.members.iter().position(|m| &*m.key == key);
+            return self
+                .slots
+                .iter()
+                .position(|m| m.as_ref().is_some_and(|m| &*m.key == key));
         }
+        self.index_slot(key).map(|slot| self.index[slot] as usize)
+    }
+
+    /// The index slot holding `key`'s position.
+    fn index_slot(&self, key: &str) -> Option<usize> {
         let mask = self.index.len() - 1;
         let mut slot = hash(key) & mask;
         loop {
-            let at = self.index[slot];
-            if at == u32::MAX {
-                return None;
-            }
-            if self.members.get(at as usize).is_some_and(|m| &*m.key == key) {
-                return Some(at as usize);
+            match self.index[slot] {
+                EMPTY => return None,
+                REMOVED => {}
+                at => {
+                    if self
+                        .slots
+                        .get(at as usize)
+                        .is_some_and(|m| m.as_ref().is_some_and(|m| &*m.key == key))
+                    {
+                        return Some(slot);
+                    }
+                }
             }
             slot = (slot + 1) & mask;
         }
     }
 
+    pub(crate) fn contains_key(&self, key: &str) -> bool {
+        self.position(key).is_some()
+    }
+
     pub(crate) fn member(&self, key: &str) -> Option<&Member> {
-        self.position(key).and_then(|at| self.members.get(at))
+        self.position(key).and_then(|at| self.slots.get(at)?.as_ref())
     }
 
     pub(crate) fn member_mut(&mut self, key: &str) -> Option<&mut Member> {
-        self.position(key).and_then(|at| self.members.get_mut(at))
+        self.position(key).and_then(|at| self.slots.get_mut(at)?.as_mut())
     }
 
     pub(crate) fn get(&self, key: &str) -> Option<&Node> {
@@ -126,16 +158,15 @@ impl Object {
 
     /// Appends a member whose key the object does not hold.
     pub(crate) fn push(&mut self, member: Member) {
-        self.members.push(member);
-        let at = self.members.len() - 1;
+        self.slots.push(Some(member));
         if self.index.is_empty() {
-            if self.members.len() > INDEXED_FROM {
+            if self.slots.len() > INDEXED_FROM {
                 self.reindex();
             }
-        } else if self.members.len() * 2 > self.index.len() {
+        } else if self.slots.len() * 2 > self.index.len() {
             self.reindex();
         } else {
-            self.index_insert(at);
+            self.index_insert(self.slots.len() - 1);
         }
     }
 
@@ -164,63 +195,94 @@ impl Object {
                     value: Node::Null,
                     stamp: NO_STAMP,
                 });
-                self.members.len() - 1
+                self.slots.len() - 1
             }
         };
-        &mut self.members[at].value
+        // A position found or just pushed holds a member: the closure never runs.
+        let member = self.slots[at].get_or_insert_with(|| Member {
+            key: key.into(),
+            value: Node::Null,
+            stamp: NO_STAMP,
+        });
+        &mut member.value
     }
 
-    /// Inserts a member whose key the object does not hold at position `at` (at most the length).
+    /// Inserts a member whose key the object does not hold before the `at`-th member.
     pub(crate) fn insert_at(&mut self, at: usize, key: &str, value: Node) {
+        self.squeeze();
         let member = Member {
             key: key.into(),
             value,
             stamp: NO_STAMP,
         };
-        self.members.insert(at.min(self.members.len()), member);
+        self.slots.insert(at.min(self.slots.len()), Some(member));
         self.reindex();
     }
 
-    /// Removes `key`, shifting the members after it (order is kept).
+    /// The position among the members (holes not counted) of `key`.
+    pub(crate) fn index_of(&self, key: &str) -> Option<usize> {
+        self.members().position(|m| &*m.key == key)
+    }
+
+    /// Removes `key`; the members after it keep their order.
     pub(crate) fn remove(&mut self, key: &str) -> Option<Member> {
-        let at = self.position(key)?;
-        let member = self.members.remove(at);
-        if !self.index.is_empty() {
+        if self.index.is_empty() {
+            let at = self.position(key)?;
+            return self.slots.remove(at);
+        }
+        let slot = self.index_slot(key)?;
+        let at = self.index[slot] as usize;
+        self.index[slot] = REMOVED;
+        let member = self.slots.get_mut(at)?.take();
+        self.holes += 1;
+        if self.holes * 2 > self.slots.len() {
             self.reindex();
         }
-        Some(member)
+        member
     }
 
     fn index_insert(&mut self, at: usize) {
+        let Some(Some(member)) = self.slots.get(at) else {
+            return;
+        };
         let mask = self.index.len() - 1;
-        let mut slot = hash(&self.members[at].key) & mask;
-        while self.index[slot] != u32::MAX {
+        let mut slot = hash(&member.key) & mask;
+        while self.index[slot] != EMPTY {
             slot = (slot + 1) & mask;
         }
         self.index[slot] = at as u32;
     }
 
-    /// Rebuilds the index for the current members (none while the object is small).
+    /// Drops the holes.
+    fn squeeze(&mut self) {
+        if self.holes > 0 {
+            self.slots.retain(Option::is_some);
+            self.holes = 0;
+        }
+    }
+
+    /// Drops the holes and rebuilds the index for the members (none while the object is small).
     fn reindex(&mut self) {
+        self.squeeze();
         self.index.clear();
-        if self.members.len() <= INDEXED_FROM {
+        if self.slots.len() <= INDEXED_FROM {
             self.index.shrink_to_fit();
             return;
         }
-        let slots = (self.members.len() * 2).next_power_of_two();
-        self.index.resize(slots, u32::MAX);
-        for at in 0..self.members.len() {
+        let slots = (self.slots.len() * 2).next_power_of_two();
+        self.index.resize(slots, EMPTY);
+        for at in 0..self.slots.len() {
             self.index_insert(at);
         }
     }
 
     /// Frees spare capacity (after a parse, whose vectors grow by doubling).
     pub(crate) fn shrink(&mut self) {
-        self.members.shrink_to_fit();
+        self.slots.shrink_to_fit();
     }
 
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
-        self.members.iter().map(|m| (&*m.key, &m.value))
+    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &Node)> {
+        self.members().map(|m| (&*m.key, &m.value))
     }
 }
 
@@ -539,6 +601,37 @@ mod tests {
         let keys: Vec<&str> = object.iter().map(|(k, _)| k).take(3).collect();
         assert_eq!(keys, ["k1", "k2", "k4"]);
         assert!(object.get("absent").is_none());
+    }
+
+    proptest::proptest! {
+        /// Inserts and removals keep the members in order and every key findable, whether the
+        /// object is searched in order or through its index.
+        #[test]
+        fn objects_behave_as_ordered_maps(ops in proptest::collection::vec((0u8..40, proptest::bool::ANY), 0..400)) {
+            let mut object = Object::new();
+            let mut model: Vec<(String, u64)> = Vec::new();
+            for (i, (key, insert)) in ops.into_iter().enumerate() {
+                let key = format!("k{key}");
+                if insert {
+                    object.insert(&key, Node::Number((i as u64).into()), NO_STAMP);
+                    match model.iter_mut().find(|(k, _)| *k == key) {
+                        Some(slot) => slot.1 = i as u64,
+                        None => model.push((key, i as u64)),
+                    }
+                } else {
+                    let removed = object.remove(&key).and_then(|m| m.value.as_u64());
+                    let at = model.iter().position(|(k, _)| *k == key);
+                    proptest::prop_assert_eq!(removed, at.map(|at| model.remove(at).1));
+                }
+                let members: Vec<(String, u64)> = object.iter().map(|(k, v)| (k.to_owned(), v.as_u64().unwrap())).collect();
+                proptest::prop_assert_eq!(&members, &model);
+                for n in 0..40 {
+                    let key = format!("k{n}");
+                    let expected = model.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+                    proptest::prop_assert_eq!(object.get(&key).and_then(Node::as_u64), expected);
+                }
+            }
+        }
     }
 
     #[test]

@@ -145,10 +145,10 @@ pub(crate) fn replace_notification(old: Option<&Object>, new: &Map<String, Value
 /// Puts `$metadata` and `$version` back after a write, as IoT Hub shows them: where they are when
 /// they are the last two members, else moved to the end.
 pub(crate) fn place_reserved(section: &mut Object, metadata: Node, version: u64) {
-    let members = section.members();
-    let last_two = members.len() >= 2
-        && &*members[members.len() - 2].key == METADATA
-        && &*members[members.len() - 1].key == VERSION;
+    let last_two = {
+        let mut last = section.members().rev().map(|m| &*m.key);
+        (last.next(), last.next()) == (Some(VERSION), Some(METADATA))
+    };
     if !last_two {
         section.remove(METADATA);
         section.remove(VERSION);

@@ -72,11 +72,16 @@ impl Stamps {
         (self.entries.len() - 1) as StampId
     }
 
-    /// Keeps only the stamps that a node refers to, renumbered.
+    /// Keeps only the stamps that a node refers to, renumbered. The next collection comes after
+    /// as many new stamps as there are live ones, or 1/32 of the nodes walked, so that its walk
+    /// costs a write a few node visits on average, and unreferenced stamps never outweigh the
+    /// metadata they replaced.
     fn collect(&mut self, content: &mut Object) {
         let mut renumbered = vec![NO_STAMP; self.entries.len()];
         let mut kept = Vec::new();
+        let mut nodes = 0;
         let mut keep = |id: &mut StampId| {
+            nodes += 1;
             if let Some(slot) = renumbered.get_mut(*id as usize) {
                 if *slot == NO_STAMP {
                     *slot = kept.len() as StampId;
@@ -88,7 +93,7 @@ impl Stamps {
         keep(&mut self.root);
         visit_stamps(content, &mut keep);
         self.entries = kept;
-        self.collect_at = (self.entries.len() * 2).max(MIN_COLLECT_AT);
+        self.collect_at = (self.entries.len() * 2).max(nodes / 32).max(MIN_COLLECT_AT);
     }
 }
 
@@ -129,49 +134,43 @@ impl Reader {
     /// Reads one node: its stamp, then (for an object member) one child node per member, in
     /// member order. Returns the node's stamp.
     fn node(&mut self, node: &Object, content: Option<&mut Object>, root: bool) -> Option<StampId> {
-        let members = node.members();
+        let mut members = node.members().peekable();
+        let empty = members.peek().is_none();
         let mut stamp = Stamp::default();
-        let mut at = 0;
-        let next = |at: usize, key: &str| members.get(at).filter(|m| &*m.key == key).map(|m| &m.value);
-        if let Some(value) = next(at, LAST_UPDATED) {
-            stamp.time = Some(value.as_str()?.into());
-            at += 1;
+        if let Some(m) = members.next_if(|m| &*m.key == LAST_UPDATED) {
+            stamp.time = Some(m.value.as_str()?.into());
         }
-        if let Some(value) = next(at, LAST_UPDATED_VERSION) {
-            stamp.version = Some(value.as_u64()?);
-            at += 1;
+        if let Some(m) = members.next_if(|m| &*m.key == LAST_UPDATED_VERSION) {
+            stamp.version = Some(m.value.as_u64()?);
         }
-        if let Some(value) = next(at, LAST_UPDATED_BY) {
-            stamp.by = Some(value.as_str()?.into());
-            at += 1;
+        if let Some(m) = members.next_if(|m| &*m.key == LAST_UPDATED_BY) {
+            stamp.by = Some(m.value.as_str()?.into());
         }
-        if let Some(value) = next(at, LAST_UPDATED_BY_DIGEST) {
-            stamp.digest = Some(value.as_str()?.into());
-            at += 1;
+        if let Some(m) = members.next_if(|m| &*m.key == LAST_UPDATED_BY_DIGEST) {
+            stamp.digest = Some(m.value.as_str()?.into());
         }
         // A re-stamp writes `$lastUpdatedVersion` in desired only, and a node's missing stamps
         // after its children: a node is held as stamps only where a re-stamp leaves it in the
         // shape it is written back in.
-        let children = &members[at..];
-        if stamp.version.is_some() != self.desired && (stamp.version.is_some() || !children.is_empty()) {
+        let has_children = members.peek().is_some();
+        if stamp.version.is_some() != self.desired && (stamp.version.is_some() || has_children) {
             return None;
         }
-        if stamp.time.is_none() && !members.is_empty() {
+        if stamp.time.is_none() && !empty {
             return None;
         }
         let mut content_members = content
-            .map(Object::members_mut)
-            .unwrap_or_default()
-            .iter_mut()
+            .into_iter()
+            .flat_map(|c| c.members_mut())
             .filter(|m| !(root && is_section_reserved(&m.key)));
-        for child in children {
+        for child in members {
             let member = content_members.next()?;
             if member.key != child.key {
                 return None;
             }
             let child_node = child.value.as_object()?;
             member.stamp = match &mut member.value {
-                Node::Object(inner) => self.node(child_node, Some(inner), false)?,
+                Node::Object(inner) => self.node(child_node, Some(&mut **inner), false)?,
                 _ => self.node(child_node, None, false)?,
             };
         }
@@ -207,9 +206,8 @@ impl Metadata<'_> {
     fn children(&self) -> impl Iterator<Item = &Member> {
         let root = self.root;
         self.content
-            .map(Object::members)
-            .unwrap_or_default()
-            .iter()
+            .into_iter()
+            .flat_map(Object::members)
             .filter(move |m| m.stamp != NO_STAMP && !(root && is_section_reserved(&m.key)))
     }
 

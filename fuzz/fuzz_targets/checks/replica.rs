@@ -147,7 +147,7 @@ impl World {
                     return;
                 };
                 let notification = outcome.notification.expect("a desired write notifies the device");
-                self.sent.push(notification);
+                self.sent.push(notification.to_value());
                 self.history
                     .push((desired_version(&self.hub), content(&self.hub, Section::Desired)));
             }

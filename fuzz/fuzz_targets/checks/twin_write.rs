@@ -11,7 +11,6 @@ use twindoc::{Limits, Section, Timestamp, Twin, WriteOptions, WriteOutcome};
 
 const SEPARATOR: u8 = 0xFF;
 const MAX_WRITES: usize = 8;
-const METADATA: &str = "$metadata";
 const VERSION: &str = "$version";
 
 pub fn run(data: &[u8]) {
@@ -310,7 +309,8 @@ fn check_mirror(content: &Map<String, Value>, metadata: &Map<String, Value>, des
 /// S7: a desired write notifies a patch that turns the old content into the new one; other
 /// sections notify nothing.
 fn check_notification(before: &Twin, after: &Twin, section: Section, outcome: &WriteOutcome) {
-    let Some(Value::Object(mut notification)) = outcome.notification.clone() else {
+    let Some(Value::Object(mut notification)) = outcome.notification.as_ref().map(twindoc::Notification::to_value)
+    else {
         assert!(outcome.notification.is_none(), "a notification that is not an object");
         assert_ne!(section, Section::Desired, "a desired write without a notification");
         return;
