@@ -127,12 +127,15 @@ fn parse_rfc3339(text: &str) -> Option<Result<Timestamp, Error>> {
     Some(Timestamp::from_unix_nanos(instant.unix_timestamp_nanos()))
 }
 
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // In range by construction: every Timestamp was checked to lie in the years 0000..=9999.
-        let t = OffsetDateTime::from_unix_timestamp_nanos(self.unix_nanos()).map_err(|_| fmt::Error)?;
-        // Written digit by digit: every write stamps a time, and this is cheaper than `write!`.
+impl Timestamp {
+    /// The S6 text of the time, `YYYY-MM-DDTHH:MM:SS.fffffffZ`, as bytes (ASCII).
+    pub(crate) fn text(&self) -> [u8; 28] {
         let mut text = *b"0000-00-00T00:00:00.0000000Z";
+        // In range by construction: every Timestamp was checked to lie in the years 0000..=9999.
+        let Ok(t) = OffsetDateTime::from_unix_timestamp_nanos(self.unix_nanos()) else {
+            return text;
+        };
+        // Written digit by digit: every write stamps a time, and this is cheaper than `write!`.
         let fields = [
             (0, 4, t.year() as u32),
             (5, 2, u32::from(u8::from(t.month()))),
@@ -148,7 +151,13 @@ impl fmt::Display for Timestamp {
                 value /= 10;
             }
         }
-        f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+        text
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(std::str::from_utf8(&self.text()).map_err(|_| fmt::Error)?)
     }
 }
 

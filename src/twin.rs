@@ -10,11 +10,12 @@ use serde_json::{Map, Value};
 
 use crate::doc::inline;
 use crate::doc::node::{check_nesting as node_nesting, Node, Object, NO_STAMP};
+use crate::doc::read::read;
 use crate::doc::section::{
     compact, merge, place_reserved, replace_notification, size_change, DocumentOut, MetadataForm, SectionOut, METADATA,
     VERSION,
 };
-use crate::doc::stamps::{Stamp, Stamps, LAST_UPDATED, LAST_UPDATED_VERSION};
+use crate::doc::stamps::{Stamp, Stamps, Time, LAST_UPDATED, LAST_UPDATED_VERSION};
 use crate::error::{Error, ErrorKind};
 use crate::json::check_input_size;
 use crate::limits::{check_body, check_nesting, is_section_reserved, written_object_size, MAX_NESTING};
@@ -234,7 +235,7 @@ impl Twin {
             let mut body = Object::new();
             let mut stamps = Stamps::empty();
             stamps.root = stamps.add(write_stamp(section, now, 1), &mut body);
-            place_reserved(&mut body, Node::Null, 1);
+            place_reserved(&mut body, 1);
             properties.insert(section.name(), Node::object(body), NO_STAMP);
             forms[section.index() - 1] = MetadataForm::Stamps(stamps);
         }
@@ -251,6 +252,9 @@ impl Twin {
     /// [`crate::validate`], not here.
     pub fn from_json(text: &str) -> Result<Twin, Error> {
         check_input_size(text, &Limits::none())?;
+        if let Some(read) = read(text) {
+            return Twin::from_parts(read.doc, Some(read.forms));
+        }
         let node: Node = serde_json::from_str(text)
             .map_err(|e| Error::new(ErrorKind::InvalidJson, "", format!("malformed JSON: {e}")))?;
         Twin::from_node(node)
@@ -275,7 +279,12 @@ impl Twin {
         let Node::Object(doc) = node else {
             return Err(invalid_twin("", "a twin must be a JSON object"));
         };
-        let mut doc = *doc;
+        Twin::from_parts(*doc, None)
+    }
+
+    /// Checks a document read into nodes; `forms` when its metadata was read into stamps
+    /// already, else it is read here.
+    fn from_parts(mut doc: Object, forms: Option<[MetadataForm; 2]>) -> Result<Twin, Error> {
         for (key, value) in doc.iter() {
             node_nesting(value, 1, MAX_NESTING + 3, &format!("/{}", crate::error::escaped(key)))?;
         }
@@ -291,21 +300,29 @@ impl Twin {
                 if let Some(Node::Object(body)) = properties.get(section.name()) {
                     let at = section.pointer();
                     expect_type(body, at, VERSION, "a non-negative integer", |v| v.as_u64().is_some())?;
-                    expect_type(body, at, METADATA, "an object", |v| v.as_object().is_some())?;
+                    if forms.is_none() {
+                        expect_type(body, at, METADATA, "an object", |v| v.as_object().is_some())?;
+                    }
                 }
             }
         }
-        let mut forms = [
-            MetadataForm::Stamps(Stamps::empty()),
-            MetadataForm::Stamps(Stamps::empty()),
-        ];
-        if let Some(properties) = doc.get_mut("properties").and_then(Node::as_object_mut) {
-            for section in [Section::Desired, Section::Reported] {
-                if let Some(body) = properties.get_mut(section.name()).and_then(Node::as_object_mut) {
-                    forms[section.index() - 1] = compact(body, section == Section::Desired);
+        let forms = match forms {
+            Some(forms) => forms,
+            None => {
+                let mut forms = [
+                    MetadataForm::Stamps(Stamps::empty()),
+                    MetadataForm::Stamps(Stamps::empty()),
+                ];
+                if let Some(properties) = doc.get_mut("properties").and_then(Node::as_object_mut) {
+                    for section in [Section::Desired, Section::Reported] {
+                        if let Some(body) = properties.get_mut(section.name()).and_then(Node::as_object_mut) {
+                            forms[section.index() - 1] = compact(body, section == Section::Desired);
+                        }
+                    }
                 }
+                forms
             }
-        }
+        };
         let mut twin = Twin {
             doc,
             sizes: [0; 3],
@@ -484,7 +501,7 @@ impl Twin {
                 }
                 let stamp = stamps.get(stamp)?;
                 Some(LastUpdated {
-                    time: stamp.time.as_deref()?.to_owned(),
+                    time: stamp.time.as_ref()?.as_str().to_owned(),
                     version: stamp.version,
                 })
             }
@@ -772,7 +789,7 @@ impl Twin {
                 let id = stamps.add(stamp, &mut content);
                 stamps.root = id;
                 content = Object::from_map(&new, id, false);
-                place_reserved(&mut content, Node::Null, section_version);
+                place_reserved(&mut content, section_version);
                 *target = content;
                 *form = MetadataForm::Stamps(stamps);
                 self.sizes[index] = new_size;
@@ -781,7 +798,7 @@ impl Twin {
                 let id = stamps.add(stamp, target);
                 stamps.root = id;
                 let change = merge(target, &plan.body, id);
-                place_reserved(target, Node::Null, section_version);
+                place_reserved(target, section_version);
                 self.sizes[index] = apply_change(self.sizes[index], change);
             }
             (None, form) => {
@@ -834,10 +851,9 @@ fn section_body(body: &Value) -> Result<Cow<'_, Map<String, Value>>, Error> {
 /// What a write stamps: its time, and in desired the section's new `$version`.
 fn write_stamp(section: Section, now: Timestamp, section_version: u64) -> Stamp {
     Stamp {
-        time: Some(now.to_string().into()),
+        time: Some(Time::Written(now.text())),
         version: (section == Section::Desired).then_some(section_version),
-        by: None,
-        digest: None,
+        configuration: None,
     }
 }
 
@@ -1060,7 +1076,100 @@ mod tests {
         prop::collection::vec(("[a-e]", value), 0..5).prop_map(|members| Value::Object(members.into_iter().collect()))
     }
 
+    /// The general reading of a twin's text: a tree of nodes, then the metadata into stamps.
+    fn read_generally(text: &str) -> Twin {
+        Twin::from_node(serde_json::from_str(text).unwrap()).unwrap()
+    }
+
+    /// Changes a twin document's metadata, or the place of its parts, in one of the ways a twin
+    /// from elsewhere may differ from what the engine writes; `pick` chooses where and how.
+    fn disturb(doc: &mut Value, pick: usize) {
+        let section = &mut doc["properties"][["desired", "reported"][pick % 2]];
+        let Some(section) = section.as_object_mut() else { return };
+        let mut nodes = vec![Vec::<String>::new()];
+        fn collect(node: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+            for (k, v) in node
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(k, _)| !k.starts_with('$'))
+            {
+                path.push(k.clone());
+                out.push(path.clone());
+                collect(v, path, out);
+                path.pop();
+            }
+        }
+        collect(&section["$metadata"], &mut Vec::new(), &mut nodes);
+        let path = &nodes[(pick / 2) % nodes.len()];
+        let mut node = &mut section["$metadata"];
+        for key in path {
+            node = &mut node[key];
+        }
+        let Some(node) = node.as_object_mut() else { return };
+        match (pick / 16) % 7 {
+            0 => {
+                let last = node.keys().last().cloned();
+                last.map(|k| node.shift_remove(&k));
+            }
+            1 => {
+                let reversed: Map<String, Value> = std::mem::take(node).into_iter().rev().collect();
+                *node = reversed;
+            }
+            2 => {
+                node.insert("extra".into(), json!(1));
+            }
+            3 => {
+                node.insert("$lastUpdatedVersion".into(), json!(1.0));
+            }
+            4 => {
+                node.shift_remove("$lastUpdated");
+            }
+            5 => {
+                let metadata = section.shift_remove("$metadata").unwrap_or_default();
+                section.shift_insert(0, "$metadata".into(), metadata);
+            }
+            _ => {
+                let first = section.keys().next().cloned();
+                if let Some((k, v)) = first.and_then(|k| section.shift_remove_entry(&k)) {
+                    section.insert(k, v);
+                }
+            }
+        }
+    }
+
     proptest! {
+        /// Text read straight into stamps makes the twin the general reading makes, whatever its
+        /// metadata's shape, and writes to it agree.
+        #[test]
+        fn reading_text_straight_into_stamps_agrees_with_the_general_reading(
+            writes in prop::collection::vec((0..3usize, body()), 1..6),
+            picks in prop::collection::vec(any::<usize>(), 0..3),
+            patch in body(),
+        ) {
+            let mut twin = Twin::new("d", "2026-01-01T00:00:00Z".parse().unwrap());
+            for (i, (section, body)) in writes.iter().enumerate() {
+                let options = WriteOptions::new(Timestamp::from_unix_millis(1_000 * i as i64).unwrap());
+                twin.patch(Section::ALL[*section], body, &options).unwrap();
+            }
+            let mut doc = twin.to_value();
+            for pick in &picks {
+                disturb(&mut doc, *pick);
+            }
+            let text = doc.to_string();
+            let (mut fast, mut general) = (Twin::from_json(&text).unwrap(), read_generally(&text));
+            prop_assert_eq!(fast.to_json(), text.clone());
+            prop_assert_eq!(general.to_json(), text);
+            for section in [Section::Desired, Section::Reported] {
+                prop_assert_eq!(fast.holds_stamps(section), general.holds_stamps(section));
+            }
+            let options = WriteOptions::new(Timestamp::from_unix_millis(99_000).unwrap());
+            let a = fast.patch(Section::Desired, &patch, &options).map(|o| o.into_owned());
+            let b = general.patch(Section::Desired, &patch, &options).map(|o| o.into_owned());
+            prop_assert_eq!(a, b);
+            prop_assert_eq!(fast.to_json(), general.to_json());
+        }
+
         /// The stamped merge writes exactly what the general (inline) merge writes.
         #[test]
         fn stamps_and_inline_metadata_write_the_same_bytes(

@@ -11,5 +11,6 @@
 
 pub(crate) mod inline;
 pub(crate) mod node;
+pub(crate) mod read;
 pub(crate) mod section;
 pub(crate) mod stamps;

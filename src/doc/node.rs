@@ -269,7 +269,9 @@ impl Object {
             self.index.shrink_to_fit();
             return;
         }
-        let slots = (self.slots.len() * 2).next_power_of_two();
+        // At most a third full when rebuilt, so that at least half as many pushes as there are
+        // members come before the next rebuild.
+        let slots = (self.slots.len() * 3).next_power_of_two();
         self.index.resize(slots, EMPTY);
         for at in 0..self.slots.len() {
             self.index_insert(at);
@@ -507,7 +509,7 @@ impl<'de> Visitor<'de> for NodeVisitor {
 }
 
 /// A key read as a boxed string (borrowed from the text when it holds no escapes).
-struct KeySeed;
+pub(crate) struct KeySeed;
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
     type Value = Box<str>;

@@ -142,19 +142,23 @@ pub(crate) fn replace_notification(old: Option<&Object>, new: &Map<String, Value
     out
 }
 
-/// Puts `$metadata` and `$version` back after a write, as IoT Hub shows them: where they are when
-/// they are the last two members, else moved to the end.
-pub(crate) fn place_reserved(section: &mut Object, metadata: Node, version: u64) {
-    let last_two = {
-        let mut last = section.members().rev().map(|m| &*m.key);
-        (last.next(), last.next()) == (Some(VERSION), Some(METADATA))
-    };
-    if !last_two {
-        section.remove(METADATA);
-        section.remove(VERSION);
+/// Puts `$metadata` (a placeholder: the stamps hold it) and `$version` back after a write, as IoT
+/// Hub shows them: where they are when they are the last two members, else moved to the end.
+pub(crate) fn place_reserved(section: &mut Object, version: u64) {
+    let version = Node::Number(version.into());
+    {
+        let mut last = section.members_mut().rev();
+        if let (Some(v), Some(m)) = (last.next(), last.next()) {
+            if &*v.key == VERSION && &*m.key == METADATA {
+                v.value = version;
+                return;
+            }
+        }
     }
-    section.insert(METADATA, metadata, NO_STAMP);
-    section.insert(VERSION, Node::Number(version.into()), NO_STAMP);
+    section.remove(METADATA);
+    section.remove(VERSION);
+    section.insert(METADATA, Node::Null, NO_STAMP);
+    section.insert(VERSION, version, NO_STAMP);
 }
 
 /// A twin document written out: sections with stamps get their `$metadata` from them.
