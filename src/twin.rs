@@ -1109,7 +1109,7 @@ mod tests {
         let Some(node) = node.as_object_mut() else { return };
         match (pick / 16) % 7 {
             0 => {
-                let last = node.keys().last().cloned();
+                let last = node.keys().next_back().cloned();
                 last.map(|k| node.shift_remove(&k));
             }
             1 => {
