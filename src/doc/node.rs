@@ -55,10 +55,17 @@ const REMOVED: u32 = u32::MAX - 1;
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Object {
     slots: Vec<Option<Member>>,
+    /// `None` while the object is small (most are: a small object pays one pointer for it).
+    index: Option<Box<Index>>,
+}
+
+/// A large object's index.
+#[derive(Clone, Debug)]
+struct Index {
     /// How many slots are holes.
     holes: usize,
-    /// Positions in `slots` by key hash (`EMPTY`, `REMOVED` or a position); empty while small.
-    index: Vec<u32>,
+    /// Positions in `slots` by key hash (`EMPTY`, `REMOVED` or a position).
+    table: Vec<u32>,
 }
 
 impl PartialEq for Object {
@@ -74,7 +81,10 @@ fn hash(key: &str) -> usize {
     for b in key.as_bytes() {
         h = (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
     }
-    (h ^ (h >> 29)) as usize
+    // FNV's low bits depend only on the low bits of the bytes: a finaliser (MurmurHash3's) mixes
+    // every byte into the bits that pick a slot.
+    h = (h ^ (h >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    (h ^ (h >> 33)) as usize
 }
 
 impl Object {
@@ -85,13 +95,12 @@ impl Object {
     pub(crate) fn with_capacity(capacity: usize) -> Object {
         Object {
             slots: Vec::with_capacity(capacity),
-            holes: 0,
-            index: Vec::new(),
+            index: None,
         }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.slots.len() - self.holes
+        self.slots.len() - self.index.as_ref().map_or(0, |index| index.holes)
     }
 
     /// The members, in order.
@@ -105,21 +114,22 @@ impl Object {
 
     /// The slot of `key`.
     fn position(&self, key: &str) -> Option<usize> {
-        if self.index.is_empty() {
-            return self
+        match &self.index {
+            None => self
                 .slots
                 .iter()
-                .position(|m| m.as_ref().is_some_and(|m| &*m.key == key));
+                .position(|m| m.as_ref().is_some_and(|m| &*m.key == key)),
+            Some(index) => self.index_slot(key).map(|slot| index.table[slot] as usize),
         }
-        self.index_slot(key).map(|slot| self.index[slot] as usize)
     }
 
     /// The index slot holding `key`'s position.
     fn index_slot(&self, key: &str) -> Option<usize> {
-        let mask = self.index.len() - 1;
+        let table = &self.index.as_ref()?.table;
+        let mask = table.len() - 1;
         let mut slot = hash(key) & mask;
         loop {
-            match self.index[slot] {
+            match table[slot] {
                 EMPTY => return None,
                 REMOVED => {}
                 at => {
@@ -159,14 +169,10 @@ impl Object {
     /// Appends a member whose key the object does not hold.
     pub(crate) fn push(&mut self, member: Member) {
         self.slots.push(Some(member));
-        if self.index.is_empty() {
-            if self.slots.len() > INDEXED_FROM {
-                self.reindex();
-            }
-        } else if self.slots.len() * 2 > self.index.len() {
-            self.reindex();
-        } else {
-            self.index_insert(self.slots.len() - 1);
+        match &self.index {
+            None if self.slots.len() <= INDEXED_FROM => {}
+            Some(index) if self.slots.len() * 2 <= index.table.len() => self.index_insert(self.slots.len() - 1),
+            _ => self.reindex(),
         }
     }
 
@@ -226,53 +232,59 @@ impl Object {
 
     /// Removes `key`; the members after it keep their order.
     pub(crate) fn remove(&mut self, key: &str) -> Option<Member> {
-        if self.index.is_empty() {
+        if self.index.is_none() {
             let at = self.position(key)?;
             return self.slots.remove(at);
         }
         let slot = self.index_slot(key)?;
-        let at = self.index[slot] as usize;
-        self.index[slot] = REMOVED;
+        let index = self.index.as_mut()?;
+        let at = index.table[slot] as usize;
+        index.table[slot] = REMOVED;
+        index.holes += 1;
+        let holes = index.holes;
         let member = self.slots.get_mut(at)?.take();
-        self.holes += 1;
-        if self.holes * 2 > self.slots.len() {
+        if holes * 2 > self.slots.len() {
             self.reindex();
         }
         member
     }
 
     fn index_insert(&mut self, at: usize) {
-        let Some(Some(member)) = self.slots.get(at) else {
+        let (Some(index), Some(Some(member))) = (self.index.as_mut(), self.slots.get(at)) else {
             return;
         };
-        let mask = self.index.len() - 1;
+        let mask = index.table.len() - 1;
         let mut slot = hash(&member.key) & mask;
-        while self.index[slot] != EMPTY {
+        // The key is not in the index: the first slot left by a removal may take it, so that a
+        // key removed and added again, over and over, does not lengthen its probe run.
+        while !matches!(index.table[slot], EMPTY | REMOVED) {
             slot = (slot + 1) & mask;
         }
-        self.index[slot] = at as u32;
+        index.table[slot] = at as u32;
     }
 
     /// Drops the holes.
     fn squeeze(&mut self) {
-        if self.holes > 0 {
+        if let Some(index) = self.index.as_mut().filter(|index| index.holes > 0) {
             self.slots.retain(Option::is_some);
-            self.holes = 0;
+            index.holes = 0;
         }
     }
 
     /// Drops the holes and rebuilds the index for the members (none while the object is small).
     fn reindex(&mut self) {
         self.squeeze();
-        self.index.clear();
         if self.slots.len() <= INDEXED_FROM {
-            self.index.shrink_to_fit();
+            self.index = None;
             return;
         }
         // At most a third full when rebuilt, so that at least half as many pushes as there are
         // members come before the next rebuild.
-        let slots = (self.slots.len() * 3).next_power_of_two();
-        self.index.resize(slots, EMPTY);
+        let size = (self.slots.len() * 3).next_power_of_two();
+        self.index = Some(Box::new(Index {
+            holes: 0,
+            table: vec![EMPTY; size],
+        }));
         for at in 0..self.slots.len() {
             self.index_insert(at);
         }
