@@ -1,45 +1,18 @@
 //! twindoc against plain serde_json / json-patch on the same inputs. Each group holds the
 //! twindoc case and its baseline side by side; `scripts/bench-report` prints the ratios.
 
+// Shared with benches/memory.rs and the examples, which use other parts of it.
+#[allow(dead_code)]
 mod fixtures;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 use serde_json::{Map, Value};
 use twindoc::{Limits, Section, Twin, WriteOptions};
 
-use fixtures::{content, desired_content, desired_patch, real_twins, s4_size, time, twin_with_desired};
-
-/// A generated twin: its name, desired size by S4, and whether it runs with limits off.
-struct Size {
-    name: &'static str,
-    bytes: u64,
-    limits: Limits,
-}
-
-/// 1, 8 and 32 KB twins under IoT Hub's limits (the "32k" twin is 30 KiB, so that the large
-/// patch's new members stay under the 32 KiB desired limit), and a 256 KB twin with limits off.
-const SIZES: [Size; 4] = [
-    Size {
-        name: "desired_1k",
-        bytes: 1024,
-        limits: Limits::azure(),
-    },
-    Size {
-        name: "desired_8k",
-        bytes: 8 * 1024,
-        limits: Limits::azure(),
-    },
-    Size {
-        name: "desired_32k",
-        bytes: 30 * 1024,
-        limits: Limits::azure(),
-    },
-    Size {
-        name: "desired_256k_nolimits",
-        bytes: 256 * 1024,
-        limits: Limits::none(),
-    },
-];
+use fixtures::{
+    content, desired_content, desired_patch, near_limit_twin, real_twins, s4_size, time, twin_with_desired, NEAR_LIMIT,
+    SIZES,
+};
 
 /// The desired patches: about 200 B and 4 KB of JSON text.
 const PATCHES: [(&str, usize); 2] = [("patch_200b", 200), ("patch_4k", 4096)];
@@ -92,6 +65,13 @@ fn generated() -> Vec<Subject> {
         .collect()
 }
 
+/// [`generated`], then the twin near IoT Hub's limits (desired and reported about 31 KiB each).
+fn generated_and_near_limit() -> Vec<Subject> {
+    let mut subjects = generated();
+    subjects.push(Subject::new(NEAR_LIMIT, near_limit_twin(), Limits::azure()));
+    subjects
+}
+
 fn real() -> Vec<Subject> {
     real_twins()
         .into_iter()
@@ -141,7 +121,7 @@ fn patch(c: &mut Criterion) {
 /// results back untimed. Time per write: the mean of the patch and its undoing.
 fn patch_resident(c: &mut Criterion) {
     let mut group = c.benchmark_group("patch_resident");
-    for subject in generated() {
+    for subject in generated_and_near_limit() {
         let forward = subject.patch(200);
         let mut after = subject.desired.clone();
         twindoc::merge(&mut after, &forward).expect("a valid patch");
@@ -177,11 +157,29 @@ fn patch_resident(c: &mut Criterion) {
     group.finish();
 }
 
+/// Twin text in, a twin in memory out: `Twin::from_json` against `serde_json::from_str` of the
+/// same text into a `serde_json::Value`. Both hand the result back untimed
+/// (`iter_with_large_drop`): the load alone is timed, not the drop.
+fn load(c: &mut Criterion) {
+    let mut group = c.benchmark_group("load");
+    for subject in generated_and_near_limit().into_iter().chain(real()) {
+        group.bench_with_input(BenchmarkId::new("twindoc", &subject.name), &subject.text, |b, text| {
+            b.iter_with_large_drop(|| Twin::from_json(text).expect("a twin"))
+        });
+        group.bench_with_input(
+            BenchmarkId::new("serde_json", &subject.name),
+            &subject.text,
+            |b, text| b.iter_with_large_drop(|| serde_json::from_str::<Value>(text).expect("JSON")),
+        );
+    }
+    group.finish();
+}
+
 /// Twin text in, a small desired patch, text out; against serde_json parsing and printing the
 /// same text.
 fn roundtrip(c: &mut Criterion) {
     let mut group = c.benchmark_group("roundtrip");
-    for subject in generated().into_iter().chain(real()) {
+    for subject in generated_and_near_limit().into_iter().chain(real()) {
         let patch = subject.patch(200);
         let options = subject.options();
         group.bench_with_input(BenchmarkId::new("twindoc", &subject.name), &subject.text, |b, text| {
@@ -282,7 +280,9 @@ fn delta(c: &mut Criterion) {
         let options = WriteOptions::new(time(200)).limits(Limits::none());
         twin.patch(Section::Reported, &reported, &options)
             .expect("a valid reported write");
-        let section = |s| Value::Object(twin.section(s).expect("a section").clone());
+        // The sections as stored, read from the twin's document.
+        let doc = twin.to_value();
+        let section = |s: Section| doc.pointer(s.pointer()).expect("a section").clone();
         let pair = (section(Section::Desired), section(Section::Reported));
         let pending = twindoc::delta(&pair.0, &pair.1).expect("two objects");
         assert!(
@@ -325,5 +325,5 @@ fn equality_walk(desired: &Value, reported: &Value, root: bool) -> usize {
         .sum()
 }
 
-criterion_group!(benches, patch, patch_resident, roundtrip, validate, diff, delta);
+criterion_group!(benches, patch, patch_resident, load, roundtrip, validate, diff, delta);
 criterion_main!(benches);
