@@ -51,7 +51,9 @@ const bytes = readFileSync(join(here, "pkg", "twindoc_wasm_bg.wasm"));
 const raw = statSync(join(here, "pkg", "twindoc_wasm_bg.wasm")).size;
 const gzipped = gzipSync(bytes, { level: 9 }).length;
 console.log(`twindoc_wasm_bg.wasm: ${raw} bytes raw, ${gzipped} bytes gzipped`);
-const budget = 200 * 1000;
+// 0.2.0: the compact twin (its own tree, reader and writer beside serde_json) grew the module from
+// about 200 KB to 225 KB raw (100 KB gzipped); issue #13 sets the size budgets anew.
+const budget = 240 * 1000;
 if (raw > budget) {
   throw new Error(`the WebAssembly module is ${raw} bytes, over the ${budget}-byte budget`);
 }
