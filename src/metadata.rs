@@ -4,13 +4,9 @@ use std::cell::OnceCell;
 
 use serde_json::{Map, Value};
 
+// The member names of a metadata node are the stamps' own.
+pub(crate) use crate::doc::stamps::{LAST_UPDATED, LAST_UPDATED_BY, LAST_UPDATED_BY_DIGEST, LAST_UPDATED_VERSION};
 use crate::Timestamp;
-
-pub(crate) const LAST_UPDATED: &str = "$lastUpdated";
-pub(crate) const LAST_UPDATED_VERSION: &str = "$lastUpdatedVersion";
-/// Name the configuration that last wrote a node: no longer true once the engine re-stamps it.
-const LAST_UPDATED_BY: &str = "$lastUpdatedBy";
-const LAST_UPDATED_BY_DIGEST: &str = "$lastUpdatedByDigest";
 
 /// Sets `map[key]`, allocating the key only when it is new.
 pub(crate) fn set(map: &mut Map<String, Value>, key: &str, value: Value) {

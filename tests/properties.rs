@@ -1,5 +1,8 @@
 //! Properties of section writes (SEMANTICS.md S2-S6), over random sequences of writes.
 
+#[path = "../fuzz/fuzz_targets/checks/model.rs"]
+mod model;
+
 use base64::Engine as _;
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -75,9 +78,13 @@ fn limits() -> Limits {
         .with_reported_bytes(160)
 }
 
+/// The time of the write numbered `second`.
+fn time(second: i64) -> Timestamp {
+    Timestamp::from_unix_millis(1_767_225_600_000 + second * 1000).expect("in range")
+}
+
 fn apply<'w>(twin: &mut Twin, w: &'w Write, second: i64) -> Result<twindoc::WriteOutcome<'w>, twindoc::Error> {
-    let now = Timestamp::from_unix_millis(1_767_225_600_000 + second * 1000).expect("in range");
-    let mut options = WriteOptions::new(now).limits(limits());
+    let mut options = WriteOptions::new(time(second)).limits(limits());
     match w.if_match {
         Some(true) => options = options.if_match(twin.etag().unwrap_or_default()),
         Some(false) => options = options.if_match("\"AAAAAAAAAAA=\""),
@@ -167,6 +174,7 @@ proptest! {
     #[test]
     fn writes_keep_every_invariant(writes in prop::collection::vec(write(), 1..12)) {
         let mut twin = new_twin();
+        let mut model = model::TwinModel::new(twin.to_value());
         for (i, w) in writes.iter().enumerate() {
             let before = twin.clone();
             let before_text = twin.to_json();
@@ -188,6 +196,9 @@ proptest! {
                     let notified = outcome.notification.as_ref().map(|n| json!(n.version()));
                     let expected = (w.section == Section::Desired).then(|| json!(twin.section_version(w.section)));
                     prop_assert_eq!(notified, expected);
+                    // The whole document, against the plain-Value model written the same way.
+                    model.write(w.section, w.replace, &w.body, &time(i as i64).to_string());
+                    prop_assert_eq!(&twin.to_value(), model.doc(), "the twin and its plain-Value model differ");
                 }
             }
             let doc = twin.to_value();

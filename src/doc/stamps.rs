@@ -18,6 +18,7 @@ use crate::limits::is_section_reserved;
 
 pub(crate) const LAST_UPDATED: &str = "$lastUpdated";
 pub(crate) const LAST_UPDATED_VERSION: &str = "$lastUpdatedVersion";
+/// Name the configuration that last wrote a node: no longer true once the engine re-stamps it.
 pub(crate) const LAST_UPDATED_BY: &str = "$lastUpdatedBy";
 pub(crate) const LAST_UPDATED_BY_DIGEST: &str = "$lastUpdatedByDigest";
 

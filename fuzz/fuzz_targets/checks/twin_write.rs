@@ -4,6 +4,12 @@
 //! Input: byte 0 chooses the twin (even: `Twin::new`; odd: the first segment is twin text). The
 //! rest is split on 0xFF (a byte UTF-8 never holds); each write segment is one selector byte (see
 //! [`Write::decode`]) followed by the JSON body.
+//!
+//! A twin made by `Twin::new` is also written, write for write, into the plain-`Value` model of
+//! `model.rs`, and the two documents must stay equal.
+
+#[path = "model.rs"]
+mod model;
 
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -31,6 +37,7 @@ pub fn run(data: &[u8]) {
         twin
     };
     check_sizes(&twin);
+    let mut model = made_new.then(|| model::TwinModel::new(twin.to_value()));
     for (i, segment) in segments.take(MAX_WRITES).enumerate() {
         let Some((&selector, body)) = segment.split_first() else {
             continue;
@@ -42,7 +49,7 @@ pub fn run(data: &[u8]) {
             continue;
         };
         let write = Write::decode(selector, &twin, time(i as i64 + 1));
-        write.apply_and_check(&mut twin, &body, made_new);
+        write.apply_and_check(&mut twin, &body, model.as_mut());
     }
 }
 
@@ -100,7 +107,7 @@ impl Write {
         }
     }
 
-    fn apply_and_check(&self, twin: &mut Twin, body: &Value, made_new: bool) {
+    fn apply_and_check(&self, twin: &mut Twin, body: &Value, model: Option<&mut model::TwinModel>) {
         let before = twin.clone();
         let before_text = twin.to_json();
         let result = if self.replace {
@@ -139,7 +146,13 @@ impl Write {
                 check_named_stamped(body, &content, metadata, &stamp, "");
             }
         }
-        if made_new {
+        if let Some(model) = model {
+            model.write(self.section, self.replace, body, &self.options.now.to_string());
+            assert_eq!(
+                twin.to_value(),
+                *model.doc(),
+                "the twin and its plain-Value model differ"
+            );
             for section in [Section::Desired, Section::Reported] {
                 let metadata = twin.metadata_value(section).expect("a new twin has $metadata");
                 let metadata = metadata.as_object().expect("$metadata is an object");
