@@ -269,7 +269,8 @@ impl<'l, 'a> Checker<'l, 'a> {
         }
     }
 
-    /// Records a violation at the current path; in `First` mode it ends the walk.
+    /// Records a violation at the current path; in `First` mode it ends the walk (and its path is
+    /// written on the way out, by [`Checker::child`]).
     fn violation(&mut self, kind: ErrorKind, message: String) -> Result<(), Error> {
         let error = Error::new(kind, self.path.pointer(), message);
         match self.mode {
@@ -281,13 +282,29 @@ impl<'l, 'a> Checker<'l, 'a> {
         }
     }
 
+    /// Checks one child (`token` names it) with `check`. In `All` mode the path is kept as the
+    /// walk goes, for the violations it records; in `First` mode, where a violation is rare and
+    /// ends the walk, the path is written only then, as the error leaves each level.
+    fn child(&mut self, token: Token<'a>, check: impl FnOnce(&mut Self) -> Result<(), Error>) -> Result<(), Error> {
+        if self.mode == Mode::First {
+            return check(self).map_err(|e| match token {
+                Token::Key(key) => e.under(&format!("/{}", crate::error::escaped(key))),
+                Token::Index(i) => e.under(&format!("/{i}")),
+            });
+        }
+        self.path.push(token);
+        check(self)?;
+        self.path.pop();
+        Ok(())
+    }
+
     /// `depth` is the depth of `map` itself; `in_array` whether it lies inside an array.
     fn object(&mut self, map: &'a Map<String, Value>, depth: usize, in_array: bool) -> Result<(), Error> {
         for (key, value) in map {
-            self.path.push(Token::Key(key));
-            self.key(key)?;
-            self.value(value, depth, in_array)?;
-            self.path.pop();
+            self.child(Token::Key(key), |checker| {
+                checker.key(key)?;
+                checker.value(value, depth, in_array)
+            })?;
         }
         Ok(())
     }
@@ -358,9 +375,7 @@ impl<'l, 'a> Checker<'l, 'a> {
                     Value::Object(map) => self.object(map, depth, in_array),
                     Value::Array(items) => {
                         for (i, item) in items.iter().enumerate() {
-                            self.path.push(Token::Index(i));
-                            self.value(item, depth, true)?;
-                            self.path.pop();
+                            self.child(Token::Index(i), |checker| checker.value(item, depth, true))?;
                         }
                         Ok(())
                     }
