@@ -33,6 +33,9 @@ pub enum ErrorKind {
     InvalidTwin,
     /// A time is neither RFC 3339 text nor Unix milliseconds in range.
     InvalidTimestamp,
+    /// A query (or a target condition) is malformed (S11); the message names the character offset
+    /// of the problem, and the path is empty.
+    InvalidQuery,
 }
 
 impl ErrorKind {
@@ -51,6 +54,7 @@ impl ErrorKind {
             ErrorKind::InvalidJson => "InvalidJson",
             ErrorKind::InvalidTwin => "InvalidTwin",
             ErrorKind::InvalidTimestamp => "InvalidTimestamp",
+            ErrorKind::InvalidQuery => "InvalidQuery",
         }
     }
 
@@ -235,5 +239,7 @@ mod tests {
         let e = Error::new(ErrorKind::InvalidKey, "/a/b c", "space");
         assert_eq!((e.status(), e.error_code()), (400, 400004));
         assert_eq!(e.to_string(), "InvalidKey at \"/a/b c\": space");
+        let e = Error::new(ErrorKind::InvalidQuery, "", "unexpected end at character offset 6");
+        assert_eq!((e.status(), e.error_code(), e.code()), (400, 400004, "InvalidQuery"));
     }
 }
