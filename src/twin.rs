@@ -452,6 +452,39 @@ impl Twin {
         Some(node.to_value())
     }
 
+    /// The value at `path` (member names from the document root), for queries (S11): borrowed
+    /// from the tree or, under a `$metadata` held as stamps (rare in queries), written out first.
+    /// Arrays are not indexed: a path through an array or a scalar resolves to nothing.
+    pub(crate) fn resolve<S: AsRef<str>>(&self, path: &[S]) -> Option<Cow<'_, Node>> {
+        fn walk<'n, S: AsRef<str>>(object: &'n Object, path: &[S]) -> Option<&'n Node> {
+            let (first, rest) = path.split_first()?;
+            let mut node = object.get(first.as_ref())?;
+            for name in rest {
+                node = node.as_object()?.get(name.as_ref())?;
+            }
+            Some(node)
+        }
+        if let [properties, section, metadata, rest @ ..] = path {
+            let section = match section.as_ref() {
+                "desired" => Some(Section::Desired),
+                "reported" => Some(Section::Reported),
+                _ => None,
+            };
+            if let (Some(section), "properties", METADATA) = (section, properties.as_ref(), metadata.as_ref()) {
+                if matches!(self.form(section), MetadataForm::Stamps(_)) {
+                    let Node::Object(tree) = Node::from_value(&self.metadata_value(section)?, NO_STAMP, false) else {
+                        return None;
+                    };
+                    return match rest.is_empty() {
+                        true => Some(Cow::Owned(Node::Object(tree))),
+                        false => walk(&tree, rest).cloned().map(Cow::Owned),
+                    };
+                }
+            }
+        }
+        walk(&self.doc, path).map(Cow::Borrowed)
+    }
+
     /// A section's `$version` (`None` for tags, or when absent).
     pub fn section_version(&self, section: Section) -> Option<u64> {
         if section == Section::Tags {
