@@ -3,11 +3,13 @@
 //! Each file's cases run in one test so that a failure names the file; every failing case is
 //! reported, not only the first.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
+use serde::Deserialize;
 use serde_json::Value;
-use twindoc::{Limits, Section, Timestamp, Twin, WriteOptions};
+use twindoc::{Condition, Limits, Query, Section, Timestamp, Twin, WriteOptions};
 
 /// Expands `{{S*N}}` (S repeated N times) in every string and key.
 fn expand(value: &Value) -> Value {
@@ -203,11 +205,114 @@ fn run_case(case: &Value) -> Result<(), String> {
     }
 }
 
+/// A file of query vectors (S11): fleets of twins, and cases run over one of them. Typed, so that
+/// a misspelt key fails instead of being ignored.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueryFile {
+    #[allow(dead_code)]
+    description: String,
+    fleets: BTreeMap<String, Vec<Value>>,
+    cases: Vec<QueryCase>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct QueryCase {
+    name: String,
+    #[allow(dead_code)]
+    spec: String,
+    op: QueryOp,
+    fleet: String,
+    text: String,
+    /// `query`: the rows; `condition`: the twins matched, as `deviceId` or `deviceId/moduleId`.
+    expect: Option<Vec<Value>>,
+    expect_error: Option<QueryError>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+enum QueryOp {
+    Query,
+    Condition,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueryError {
+    code: String,
+    /// The character offset the message must name.
+    offset: usize,
+}
+
+fn run_query_case(case: &QueryCase, fleets: &BTreeMap<String, Vec<Twin>>) -> Result<(), String> {
+    let fleet = fleets.get(&case.fleet).ok_or(format!("no fleet {:?}", case.fleet))?;
+    let result = match case.op {
+        QueryOp::Query => Query::parse(&case.text).map(|query| query.run(fleet)),
+        QueryOp::Condition => Condition::parse(&case.text).map(|condition| {
+            let id = |twin: &Twin| {
+                let doc = twin.to_value();
+                match doc["moduleId"].as_str() {
+                    Some(module) => format!("{}/{module}", doc["deviceId"].as_str().unwrap_or_default()),
+                    None => doc["deviceId"].as_str().unwrap_or_default().to_owned(),
+                }
+            };
+            fleet
+                .iter()
+                .filter(|t| condition.matches(t))
+                .map(|t| Value::from(id(t)))
+                .collect()
+        }),
+    };
+    match (result, &case.expect, &case.expect_error) {
+        (Ok(got), Some(want), None) if &got == want => Ok(()),
+        (Ok(got), Some(want), None) => Err(format!("got  {}\nwant {}", Value::from(got), Value::from(want.clone()))),
+        (Err(e), None, Some(want)) => {
+            let suffix = format!(" at character offset {}", want.offset);
+            let ok = e.code() == want.code
+                && e.status() == 400
+                && e.error_code() == 400004
+                && e.path().is_empty()
+                && e.message().ends_with(&suffix);
+            ok.then_some(())
+                .ok_or(format!("expected {} at offset {}, got {e}", want.code, want.offset))
+        }
+        (result, _, _) => Err(format!("a case has expect or expectError; got {result:?}")),
+    }
+}
+
+fn run_query_file(name: &str, file: &Value) -> Vec<String> {
+    let file: QueryFile = serde_json::from_value(expand(file)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(!file.cases.is_empty(), "{name} has no cases");
+    let fleets: BTreeMap<String, Vec<Twin>> = file
+        .fleets
+        .into_iter()
+        .map(|(id, docs)| {
+            let twins = docs
+                .into_iter()
+                .map(|doc| Twin::from_value(doc).unwrap_or_else(|e| panic!("{name}: fleet {id}: {e}")))
+                .collect();
+            (id, twins)
+        })
+        .collect();
+    file.cases
+        .iter()
+        .filter_map(|case| {
+            run_query_case(case, &fleets)
+                .err()
+                .map(|e| format!("{name} {:?}: {e}", case.name))
+        })
+        .collect()
+}
+
 /// The failures of one file, each naming the file and the case.
 fn run_file(name: &str) -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name);
     let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let file: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    if file.get("fleets").is_some() {
+        return run_query_file(name, &file);
+    }
     let cases = file["cases"].as_array().unwrap_or_else(|| panic!("{name}: no cases"));
     assert!(!cases.is_empty(), "{name} has no cases");
     cases

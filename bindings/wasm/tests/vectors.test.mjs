@@ -106,6 +106,10 @@ function runCase(testCase, asText) {
       return expectError(() => twindoc.Twin.fromJSON(testCase.text), testCase.expectError);
     case "delta":
       return assert.deepEqual(twindoc.delta(text(testCase.desired), text(testCase.reported)), testCase.expect);
+    case "query":
+    case "condition":
+      // S11 queries are not in the WebAssembly API yet; the Rust tests run these vectors.
+      return;
     default:
       throw new Error(`unknown op ${testCase.op}`);
   }
