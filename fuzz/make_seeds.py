@@ -194,12 +194,38 @@ REPLICA = {
     ),
 }
 
+def query(text, *twins):
+    """A query seed: the text, then each twin's text, split on SEP."""
+    return SEP.join([text.encode()] + list(twins))
+
+
+FLEET = [
+    fixture("fleet-device"),
+    fixture("pnp-thermostat"),
+    fixture("edge-module"),
+    compact({"deviceId": "d2", "tags": {"env": "prod", "floor": 1.0, "nums": [1, 2]},
+             "properties": {"reported": {"temp": 20, "fw": None}}}),
+]
+
+QUERY = {
+    "select-star": query("SELECT * FROM devices WHERE tags.env = 'prod' OR NOT IS_DEFINED(tags)", *FLEET),
+    "projection": query("SELECT TOP 3 deviceId, properties.reported.temp AS t, tags.[[floor]] FROM devices.modules "
+                        "WHERE properties.reported.temp * 2 % 7 >= -0x1F AND STARTSWITH(deviceId, \"d\")", *FLEET),
+    "group-by": query("select tags.env, count() as n, sum(properties.reported.temp), avg(tags.floor), "
+                      "min(tags.floor), max(tags.floor) from devices group by tags.env", *FLEET),
+    "in-nin": query("tags.env IN ['prod', 1, 2.5e3, null, [true]] AND tags.floor NIN [] OR tags.x NOT IN [undefined]", *FLEET),
+    "module-condition": query("FROM devices.modules WHERE properties.desired.$metadata.$lastUpdatedVersion >= 1", *FLEET),
+    "errors": query("SELECT * FROM devices WHERE ((((NOT - - 'unterminated", *FLEET),
+    "star": query("*", *FLEET),
+}
+
 for target, seeds in [
     ("twin_write", TWIN_WRITE),
     ("parse", PARSE),
     ("merge_vs_json_patch", MERGE),
     ("diff_roundtrip", DIFF),
     ("replica", REPLICA),
+    ("query", QUERY),
 ]:
     folder = FUZZ / "seeds" / target
     folder.mkdir(parents=True, exist_ok=True)

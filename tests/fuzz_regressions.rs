@@ -20,6 +20,9 @@ mod diff_roundtrip;
 #[path = "../fuzz/fuzz_targets/checks/replica.rs"]
 mod replica;
 
+#[path = "../fuzz/fuzz_targets/checks/query.rs"]
+mod query;
+
 /// Runs `check` on every file of the target's directory; fails naming every input that panics.
 fn replay(target: &str, check: fn(&[u8])) {
     let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -65,4 +68,9 @@ fn diff_roundtrip_regressions() {
 #[test]
 fn replica_regressions() {
     replay("replica", replica::run);
+}
+
+#[test]
+fn query_regressions() {
+    replay("query", query::run);
 }
