@@ -11,21 +11,26 @@
 //! - A usage problem (bad arguments, a file that cannot be read, output that cannot be written)
 //!   exits 2 with a one-line message on standard error.
 //! - `validate` prints its report in every case and exits 1 when the twin is invalid.
+//! - `query` streams: its inputs are read twin by twin (not capped as a whole) and rows are
+//!   written as they come, so that memory does not grow with the number of twins unless the query
+//!   aggregates. A bad twin stops it with exit 1 and the JSON error line; output still buffered
+//!   (the first 64 KiB) is dropped, rows written before that stay on standard output.
 //!
 //! The engine reads no clock: without `--now` the time of a write is taken here, from the system.
 
 #![forbid(unsafe_code)]
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde::Serialize;
+use serde::de::{SeqAccess, Visitor};
+use serde::{Deserializer, Serialize};
 use serde_json::{json, Value};
-use twindoc::{Error, ErrorKind, Limits, Section, Timestamp, Twin, WriteOptions, WriteOutcome};
+use twindoc::{Error, ErrorKind, Limits, Query, Section, Timestamp, Twin, WriteOptions, WriteOutcome};
 
 /// Azure IoT Hub device twin documents: writes, metadata, versions and limits.
 #[derive(Parser)]
@@ -86,6 +91,17 @@ enum Command {
     DeviceView {
         /// The twin document (a file, or `-` for stdin).
         twin: PathBuf,
+    },
+    /// The rows of an IoT Hub query (`SELECT ... FROM devices ...`) over the twins of FILEs, in order.
+    Query {
+        /// The query text.
+        query: String,
+        /// Twin files (or `-` for stdin): each one twin, a JSON array of twins, or one twin a line.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Print one row a line instead of one JSON array.
+        #[arg(long)]
+        ndjson: bool,
     },
 }
 
@@ -188,6 +204,12 @@ struct Output {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Query { query, files, ndjson } = &cli.command {
+        return match run_query(query, files, *ndjson, cli.pretty) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => fail(failure),
+        };
+    }
     match run(&cli) {
         Ok(output) => match writeln!(io::stdout().lock(), "{}", output.text) {
             Ok(()) if output.ok => ExitCode::SUCCESS,
@@ -267,6 +289,183 @@ fn run(cli: &Cli) -> Result<Output, Failure> {
             let twin = read_twin(twin, &Limits::azure())?;
             render(&twin.device_view(), pretty, true)
         }
+        Command::Query { .. } => Err(Failure::Usage("query is run by run_query".into())),
+    }
+}
+
+/// `query`: reads the twins of `files` one at a time and writes each row as soon as it is known.
+fn run_query(text: &str, files: &[PathBuf], ndjson: bool, pretty: bool) -> Result<(), Failure> {
+    if files.iter().filter(|path| is_stdin(path)).count() > 1 {
+        return Err(Failure::Usage("only one input can be read from stdin (`-`)".into()));
+    }
+    let query = Query::parse(text)?;
+    let mut out = Rows {
+        out: BufWriter::with_capacity(64 * 1024, io::stdout().lock()),
+        ndjson,
+        pretty,
+        written: 0,
+    };
+    let mut run = query.start();
+    let result = (|| {
+        for path in files {
+            if run.is_done() {
+                break;
+            }
+            read_twins(path, &mut |twin| {
+                if let Some(row) = run.push(&twin) {
+                    out.row(&row)?;
+                }
+                Ok(!run.is_done())
+            })?;
+        }
+        Ok(())
+    })();
+    if let Err(failure) = result {
+        // What is still buffered is dropped unwritten: a failed query prints nothing if it can.
+        let _ = out.out.into_parts();
+        return Err(failure);
+    }
+    for row in run.finish() {
+        out.row(&row)?;
+    }
+    out.end()
+}
+
+/// Rows written as one JSON array, or one a line.
+struct Rows<W: Write> {
+    out: W,
+    ndjson: bool,
+    pretty: bool,
+    written: u64,
+}
+
+impl<W: Write> Rows<W> {
+    fn row(&mut self, row: &Value) -> Result<(), Failure> {
+        let text = match (self.ndjson, self.pretty) {
+            (false, true) => serde_json::to_string_pretty(row).map(|t| t.replace('\n', "\n  ")),
+            _ => serde_json::to_string(row),
+        };
+        let text = text.map_err(|e| Failure::Usage(format!("cannot write the output: {e}")))?;
+        let separator = match (self.ndjson, self.pretty, self.written) {
+            (true, _, _) => "",
+            (false, false, 0) => "[",
+            (false, false, _) => ",",
+            (false, true, 0) => "[\n  ",
+            (false, true, _) => ",\n  ",
+        };
+        let end = if self.ndjson { "\n" } else { "" };
+        self.written += 1;
+        write!(self.out, "{separator}{text}{end}").map_err(output_error)
+    }
+
+    fn end(mut self) -> Result<(), Failure> {
+        let close = match (self.ndjson, self.pretty, self.written) {
+            (true, _, _) => "",
+            (false, _, 0) => "[]\n",
+            (false, false, _) => "]\n",
+            (false, true, _) => "\n]\n",
+        };
+        self.out.write_all(close.as_bytes()).map_err(output_error)?;
+        self.out.flush().map_err(output_error)
+    }
+}
+
+fn output_error(e: io::Error) -> Failure {
+    Failure::Usage(format!("cannot write the output: {e}"))
+}
+
+/// Calls `each` with every twin of one input (one twin, a JSON array of twins, or twins one after
+/// another, as NDJSON), read one at a time, until `each` answers `false`.
+fn read_twins(path: &Path, each: &mut dyn FnMut(Twin) -> Result<bool, Failure>) -> Result<(), Failure> {
+    let unreadable = |e: io::Error| Failure::Usage(format!("cannot read {}: {e}", path.display()));
+    let source: Box<dyn Read> = if is_stdin(path) {
+        Box::new(io::stdin().lock())
+    } else {
+        Box::new(File::open(path).map_err(unreadable)?)
+    };
+    let name = match is_stdin(path) {
+        true => "standard input".to_string(),
+        false => path.display().to_string(),
+    };
+    let mut reader = BufReader::new(source);
+    let first = loop {
+        let buffer = reader.fill_buf().map_err(unreadable)?;
+        let Some(&first) = buffer.first() else { break None };
+        if first.is_ascii_whitespace() {
+            reader.consume(1);
+            continue;
+        }
+        break Some(first);
+    };
+    let mut count = 0;
+    let mut take = |value: Value| -> Result<bool, Failure> {
+        count += 1;
+        let twin = Twin::from_value(value).map_err(|e| {
+            let message = format!("{name}, twin {count}: {}", e.message());
+            Failure::Rejected(Error::new(e.kind(), e.path(), message))
+        })?;
+        each(twin)
+    };
+    let malformed =
+        |e: serde_json::Error| Failure::rejected(ErrorKind::InvalidJson, format!("{name}: malformed JSON: {e}"));
+    if first == Some(b'[') {
+        let mut de = serde_json::Deserializer::from_reader(reader);
+        let mut failure = None;
+        let mut stopped = false;
+        let result = de.deserialize_seq(EachElement {
+            each: &mut take,
+            failure: &mut failure,
+            stopped: &mut stopped,
+        });
+        if let Some(failure) = failure {
+            return Err(failure);
+        }
+        if stopped {
+            return Ok(());
+        }
+        result.map_err(malformed)?;
+        return de.end().map_err(malformed);
+    }
+    for value in serde_json::Deserializer::from_reader(reader).into_iter::<Value>() {
+        if !take(value.map_err(malformed)?)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Hands the elements of a JSON array to `each` one at a time, so that the array is never held
+/// whole. A failure, or `each` asking to stop, ends the walk with an error that carries nothing:
+/// the reason is in `failure` or `stopped`.
+struct EachElement<'a> {
+    each: &'a mut dyn FnMut(Value) -> Result<bool, Failure>,
+    failure: &'a mut Option<Failure>,
+    stopped: &'a mut bool,
+}
+
+impl<'de> Visitor<'de> for EachElement<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of twins")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        use serde::de::Error as _;
+        while let Some(value) = seq.next_element::<Value>()? {
+            match (self.each)(value) {
+                Ok(true) => {}
+                Ok(false) => {
+                    *self.stopped = true;
+                    return Err(A::Error::custom("stopped"));
+                }
+                Err(failure) => {
+                    *self.failure = Some(failure);
+                    return Err(A::Error::custom("failed"));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -604,3 +604,178 @@ fn integer_literals_beyond_64_bits_are_out_of_range() {
     );
     assert_eq!(unlimited.json()["sectionVersion"], 2);
 }
+
+/// A small fleet: two prod devices, a test device and a module.
+fn fleet() -> Vec<Value> {
+    vec![
+        json!({"deviceId": "a", "tags": {"env": "prod"}, "properties": {"reported": {"temp": 20}}}),
+        json!({"deviceId": "b", "tags": {"env": "test"}, "properties": {"reported": {"temp": 25.5}}}),
+        json!({"deviceId": "c", "tags": {"env": "prod"}, "properties": {"reported": {"temp": 20.0}}}),
+        json!({"deviceId": "a", "moduleId": "m", "tags": {"env": "prod"}}),
+    ]
+}
+
+fn ndjson(twins: &[Value]) -> String {
+    twins.iter().map(|t| format!("{t}\n")).collect()
+}
+
+#[test]
+fn query_reads_one_twin_arrays_and_ndjson_in_order() {
+    let fleet = fleet();
+    let array = Temp::json(&json!(fleet[..2]));
+    let lines = Temp::new(ndjson(&fleet[2..]));
+    let one = Temp::new(serde_json::to_string_pretty(&fleet[0]).unwrap());
+    let query = "SELECT deviceId, properties.reported.temp AS t FROM devices";
+    let rows = twindoc(&["query", query, array.path(), lines.path(), one.path()]).json();
+    assert_eq!(
+        rows,
+        json!([{"deviceId": "a", "t": 20}, {"deviceId": "b", "t": 25.5}, {"deviceId": "c", "t": 20.0}, {"deviceId": "a", "t": 20}])
+    );
+    let run = run_with_stdin(
+        &["query", "SELECT * FROM devices.modules", "-"],
+        ndjson(&fleet).as_bytes(),
+    );
+    assert_eq!(run.json(), json!([fleet[3]]));
+    let run = run_with_stdin(&["query", "SELECT deviceId FROM devices", lines.path(), "-"], b"[]\n");
+    assert_eq!(run.json(), json!([{"deviceId": "c"}]));
+}
+
+#[test]
+fn query_prints_an_array_or_a_row_a_line() {
+    let fleet = Temp::new(ndjson(&fleet()));
+    let query = "SELECT tags.env, COUNT() AS n, AVG(properties.reported.temp) FROM devices GROUP BY tags.env";
+    let run = twindoc(&["query", "--ndjson", query, fleet.path()]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "{\"env\":\"prod\",\"n\":2,\"avg\":20.0}\n{\"env\":\"test\",\"n\":1,\"avg\":25.5}\n"
+    );
+    let pretty = twindoc(&["--pretty", "query", query, fleet.path()]);
+    let rows: Value = serde_json::from_str(&pretty.stdout).unwrap();
+    assert_eq!(
+        pretty.stdout,
+        format!("{}\n", serde_json::to_string_pretty(&rows).unwrap())
+    );
+    let none = twindoc(&["query", "--ndjson", "SELECT * FROM devices WHERE false", fleet.path()]);
+    assert_eq!((none.code, none.stdout.as_str()), (Some(0), ""));
+    assert_eq!(
+        twindoc(&["query", "SELECT * FROM devices WHERE false", fleet.path()]).json(),
+        json!([])
+    );
+    let pretty_none = twindoc(&["--pretty", "query", "SELECT * FROM devices WHERE false", fleet.path()]);
+    assert_eq!(pretty_none.stdout, "[]\n");
+}
+
+#[test]
+fn query_stops_reading_at_top() {
+    // The input breaks after the first twin: TOP 1 never reads that far.
+    let run = run_with_stdin(
+        &["query", "SELECT TOP 1 deviceId FROM devices", "-"],
+        b"{\"deviceId\": \"a\"}\n{oops",
+    );
+    assert_eq!(run.json(), json!([{"deviceId": "a"}]));
+    let run = run_with_stdin(
+        &["query", "SELECT TOP 1 deviceId FROM devices", "-"],
+        b"[{\"deviceId\": \"a\"}, {oops",
+    );
+    assert_eq!(run.json(), json!([{"deviceId": "a"}]));
+}
+
+#[test]
+fn bad_queries_and_twins_are_rejected() {
+    let fleet = Temp::new(ndjson(&fleet()));
+    let error = twindoc(&["query", "SELECT * FROM devices WHERE tags.group = 1", fleet.path()]).rejected(
+        "InvalidQuery",
+        400,
+        400004,
+        "",
+    );
+    assert!(
+        error["message"].as_str().unwrap().ends_with("at character offset 33"),
+        "{error}"
+    );
+    let bad = [
+        (&b"[{\"deviceId\": \"a\"}, 5]"[..], "InvalidTwin"),
+        (b"{\"deviceId\": \"a\"}\n[1]", "InvalidTwin"),
+        (b"{\"deviceId\": \"a\", \"version\": -1}", "InvalidTwin"),
+        (b"{\"deviceId\": \"a\"} {\"a\":", "InvalidJson"),
+        (b"[{\"deviceId\": \"a\"}] x", "InvalidJson"),
+        (b"\xff", "InvalidJson"),
+    ];
+    for (input, code) in bad {
+        let run = run_with_stdin(&["query", "SELECT deviceId FROM devices", "-"], input);
+        let status = if code == "InvalidJson" { 400006 } else { 400004 };
+        let path = if input.starts_with(b"{\"deviceId\": \"a\", \"version\"") {
+            "/version"
+        } else {
+            ""
+        };
+        let error = run.rejected(code, 400, status, path);
+        assert!(
+            error["message"].as_str().unwrap().starts_with("standard input"),
+            "{error}"
+        );
+    }
+    let missing = std::env::temp_dir().join(format!("twindoc-cli-missing-{}.json", std::process::id()));
+    twindoc(&["query", "SELECT * FROM devices", missing.to_str().unwrap()]).usage_error();
+    twindoc(&["query", "SELECT * FROM devices"]).usage_error();
+    twindoc(&["query", "SELECT * FROM devices", "-", "-"]).usage_error();
+}
+
+/// The peak resident memory of a running process, in KiB (Linux).
+#[cfg(target_os = "linux")]
+fn peak_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn query_memory_does_not_grow_with_the_number_of_twins() {
+    for array in [false, true] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_twindoc"))
+            .args([
+                "query",
+                "--ndjson",
+                "SELECT deviceId, tags.n FROM devices WHERE tags.n % 2 = 0",
+                "-",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        let mut input = std::io::BufWriter::new(child.stdin.take().unwrap());
+        let mut send = |from: usize, to: usize| {
+            for n in from..to {
+                let separator = match (array, n) {
+                    (true, 0) => "[",
+                    (true, _) => ",",
+                    (false, _) => "",
+                };
+                let twin = json!({"deviceId": format!("d{n}"), "tags": {"n": n, "pad": "x".repeat(64)},
+                                  "properties": {"reported": {"a": {"b": [1, 2, 3]}}}});
+                writeln!(input, "{separator}{twin}").unwrap();
+            }
+            input.flush().unwrap();
+            // Let the binary catch up with what was sent.
+            std::thread::sleep(Duration::from_millis(300));
+        };
+        send(0, 5_000);
+        let early = peak_kib(child.id());
+        send(5_000, 60_000);
+        let late = peak_kib(child.id());
+        if array {
+            writeln!(input, "]").unwrap();
+        }
+        drop(input);
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        // 55,000 more twins (over 10 MB of text) must not show in the peak.
+        assert!(
+            late < early + 2_048,
+            "peak {early} KiB after 5,000 twins, {late} KiB after 60,000"
+        );
+    }
+}
