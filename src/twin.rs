@@ -485,6 +485,31 @@ impl Twin {
         walk(&self.doc, path).map(Cow::Borrowed)
     }
 
+    /// As [`Twin::resolve`], for a value that is copied out whole (a query's row): `properties`,
+    /// desired and reported come with their `$metadata` written out from the stamps, where the
+    /// tree holds only a placeholder.
+    pub(crate) fn resolve_written<S: AsRef<str>>(&self, path: &[S]) -> Option<Cow<'_, Node>> {
+        let stamped = |section: Section| matches!(self.form(section), MetadataForm::Stamps(_));
+        let section = match path {
+            [properties, section] if properties.as_ref() == "properties" => match section.as_ref() {
+                "desired" => Some(Section::Desired),
+                "reported" => Some(Section::Reported),
+                _ => None,
+            },
+            _ => None,
+        };
+        let written = match (path, section) {
+            ([properties], _)
+                if properties.as_ref() == "properties" && (stamped(Section::Desired) || stamped(Section::Reported)) =>
+            {
+                self.to_value().get("properties").cloned()
+            }
+            (_, Some(section)) if stamped(section) => self.section_value(section),
+            _ => return self.resolve(path),
+        };
+        written.map(|value| Cow::Owned(Node::from_value(&value, NO_STAMP, false)))
+    }
+
     /// A section's `$version` (`None` for tags, or when absent).
     pub fn section_version(&self, section: Section) -> Option<u64> {
         if section == Section::Tags {

@@ -291,7 +291,7 @@ impl Query {
         let mut row = Map::new();
         for item in items.iter() {
             if let parser::Value::Path(path) = &item.value {
-                if let Some(node) = twin.resolve(path) {
+                if let Some(node) = twin.resolve_written(path) {
                     row.insert(item.name.to_string(), node.to_value());
                 }
             }
@@ -343,7 +343,7 @@ impl Groups {
         let at = match group_by.is_empty() {
             true => 0,
             false => {
-                let values: Vec<_> = group_by.iter().map(|path| twin.resolve(path)).collect();
+                let values: Vec<_> = group_by.iter().map(|path| twin.resolve_written(path)).collect();
                 let key: Vec<GroupKey> = values.iter().map(|v| GroupKey::of(v.as_deref())).collect();
                 match self.index.get(&key) {
                     Some(&at) => at,
