@@ -217,6 +217,13 @@ QUERY = {
     "module-condition": query("FROM devices.modules WHERE properties.desired.$metadata.$lastUpdatedVersion >= 1", *FLEET),
     "errors": query("SELECT * FROM devices WHERE ((((NOT - - 'unterminated", *FLEET),
     "star": query("*", *FLEET),
+    # Small inputs, so that the fuzzer spends its time on the query text rather than on twins.
+    "small": query("SELECT TOP 2 tags.[[a-b]] AS x, deviceId FROM devices WHERE NOT (tags.n / 2 < 1.5e0 OR "
+                   "ENDSWITH(deviceId, '\\u0064')) AND tags.n NIN [-1, 'a', false]",
+                   compact({"deviceId": "d", "tags": {"n": 4, "a-b": [1]}}),
+                   compact({"deviceId": "e", "moduleId": "m", "tags": {"n": 1.0}})),
+    "text-only": query("SELECT AVG(tags.n), SUM(tags.n) AS s, MIN(tags.n) FROM devices WHERE IS_DEFINED(tags.n) "
+                       "GROUP BY tags.n, tags.[[group]]"),
 }
 
 for target, seeds in [
