@@ -493,3 +493,103 @@ impl Group {
         Value::Object(row)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn twins(docs: &[Value]) -> Vec<Twin> {
+        docs.iter().map(|doc| Twin::from_value(doc.clone()).unwrap()).collect()
+    }
+
+    fn rows(query: &str, docs: &[Value]) -> Vec<Value> {
+        Query::parse(query).unwrap().run(twins(docs))
+    }
+
+    #[test]
+    fn sums_stay_integers_while_they_fit_64_bits() {
+        let big = [json!({"tags": {"n": i64::MAX}}), json!({"tags": {"n": 1}})];
+        assert_eq!(
+            rows("SELECT SUM(tags.n) FROM devices", &big),
+            [json!({"sum": 9223372036854775808u64})]
+        );
+        let bigger = [json!({"tags": {"n": u64::MAX}}), json!({"tags": {"n": 1}})];
+        assert_eq!(
+            rows("SELECT SUM(tags.n) FROM devices", &bigger),
+            [json!({"sum": 18446744073709551616.0})]
+        );
+        let negative = [json!({"tags": {"n": -5}}), json!({"tags": {"n": 2}})];
+        assert_eq!(
+            rows(
+                "SELECT SUM(tags.n), AVG(tags.n), MIN(tags.n), MAX(tags.n) FROM devices",
+                &negative
+            ),
+            [json!({"sum": -3, "avg": -1.5, "min": -5, "max": 2})]
+        );
+    }
+
+    #[test]
+    fn groups_tell_numbers_by_value() {
+        let docs = [
+            json!({"tags": {"n": 0}}),
+            json!({"tags": {"n": -0.0}}),
+            json!({"tags": {"n": 0.5}}),
+        ];
+        assert_eq!(
+            rows("SELECT tags.n, COUNT() FROM devices GROUP BY tags.n", &docs),
+            [json!({"n": 0, "count": 2}), json!({"n": 0.5, "count": 1})]
+        );
+    }
+
+    #[test]
+    fn top_applies_after_aggregation() {
+        let docs = [
+            json!({"tags": {"n": 1}}),
+            json!({"tags": {"n": 2}}),
+            json!({"tags": {"n": 1}}),
+        ];
+        assert_eq!(
+            rows("SELECT TOP 1 tags.n, COUNT() FROM devices GROUP BY tags.n", &docs),
+            [json!({"n": 1, "count": 2})]
+        );
+        assert_eq!(rows("SELECT TOP 0 COUNT() FROM devices", &docs), Vec::<Value>::new());
+        let query = Query::parse("SELECT TOP 1 COUNT() FROM devices").unwrap();
+        let mut run = query.start();
+        for twin in twins(&docs) {
+            assert!(!run.is_done(), "an aggregate reads every twin");
+            assert_eq!(run.push(&twin), None);
+        }
+        assert_eq!(run.finish(), [json!({"count": 3})]);
+    }
+
+    #[test]
+    fn module_twins_have_a_module_id_that_is_not_null() {
+        let docs = [
+            json!({"deviceId": "a"}),
+            json!({"deviceId": "b", "moduleId": null}),
+            json!({"deviceId": "c", "moduleId": "m"}),
+        ];
+        assert_eq!(
+            rows("SELECT deviceId FROM devices", &docs),
+            [json!({"deviceId": "a"}), json!({"deviceId": "b"})]
+        );
+        assert_eq!(
+            rows("SELECT deviceId FROM devices.modules", &docs),
+            [json!({"deviceId": "c"})]
+        );
+    }
+
+    #[test]
+    fn projected_sections_carry_their_metadata() {
+        let mut twin = Twin::new("d", "2026-01-01T00:00:00Z".parse().unwrap());
+        let options = crate::WriteOptions::new("2026-01-02T00:00:00Z".parse().unwrap());
+        twin.patch(crate::Section::Desired, &json!({"a": 1}), &options).unwrap();
+        let query = Query::parse("SELECT properties.desired, properties FROM devices").unwrap();
+        let doc = twin.to_value();
+        assert_eq!(
+            query.run([&twin]),
+            [json!({"desired": doc["properties"]["desired"], "properties": doc["properties"]})]
+        );
+    }
+}
