@@ -16,6 +16,11 @@ mod timestamp;
 mod twin;
 mod validate;
 
+/// The contract twindoc implements, sections S1 to S10, as `docs/semantics.md` states it.
+pub mod semantics {
+    #![doc = include_str!("../docs/semantics.md")]
+}
+
 pub use delta::{component_property_ack, delta, writable_property_ack};
 pub use diff::{diff, diff_json_patch};
 pub use error::{Error, ErrorKind};
