@@ -5,7 +5,7 @@ use std::fmt;
 /// What went wrong, with a stable name (see [`ErrorKind::name`]).
 ///
 /// The names and their HTTP status / IoT Hub error codes are part of the public contract and
-/// follow the table in SEMANTICS.md S3.
+/// follow the table in [S3](crate::semantics#s3-validation).
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {

@@ -1,4 +1,4 @@
-//! The device-side replica of a twin (SEMANTICS.md S8).
+//! The device-side replica of a twin ([S8](crate::semantics#s8-the-device-side)).
 
 use serde_json::{Map, Value};
 
@@ -34,8 +34,8 @@ pub enum DesiredUpdate {
     },
 }
 
-/// A device's replica of its twin (SEMANTICS.md S8): the desired state it follows, and the
-/// reported state it keeps in step with the hub.
+/// A device's replica of its twin ([S8](crate::semantics#s8-the-device-side)): the desired
+/// state it follows, and the reported state it keeps in step with the hub.
 ///
 /// **Desired side.** Patch notifications are applied in version order
 /// ([`apply_desired_patch`](Self::apply_desired_patch)); after a gap or a reconnect the full twin

@@ -1,4 +1,9 @@
-//! The twin document and its writes (SEMANTICS.md S1, S2, S5, S7).
+//! The twin document and its writes ([S1], [S2], [S5], [S7]).
+//!
+//! [S1]: crate::semantics#s1-the-document
+//! [S2]: crate::semantics#s2-writes
+//! [S5]: crate::semantics#s5-versions-etag-and-concurrency
+//! [S7]: crate::semantics#s7-what-the-device-is-sent
 
 use std::borrow::Cow;
 use std::fmt;
