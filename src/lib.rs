@@ -1,3 +1,7 @@
+// The README links `docs/semantics.md` through the reference `[semantics]`, which resolves on
+// GitHub. In the crate docs this earlier definition of the same label takes precedence (the first
+// definition of a label wins in Markdown), so there the link leads to the `semantics` module.
+#![doc = "[semantics]: crate::semantics"]
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
