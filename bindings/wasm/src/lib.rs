@@ -1,6 +1,7 @@
 //! twindoc for JavaScript: the native engine compiled to WebAssembly, with thin glue.
 //!
-//! Everything here converts arguments (SEMANTICS.md S10), calls the core and converts the answer;
+//! Everything here converts arguments (S10 of `../../../docs/semantics.md`), calls the core and
+//! converts the answer;
 //! the behaviour is the core's. Errors are thrown as JavaScript `Error`s named `TwinError` with
 //! `code`, `status`, `errorCode` and `path`. A `Twin` stays in WebAssembly memory between calls.
 
