@@ -33,6 +33,10 @@ pub enum ErrorKind {
     InvalidTwin,
     /// A time is neither RFC 3339 text nor Unix milliseconds in range.
     InvalidTimestamp,
+    /// An option, name or identifier given beside a document is not valid (a section name, a
+    /// limits name or override, a precondition of the wrong type); nothing is wrong with a
+    /// document. A bad time is [`ErrorKind::InvalidTimestamp`] instead.
+    InvalidArgument,
 }
 
 impl ErrorKind {
@@ -51,6 +55,7 @@ impl ErrorKind {
             ErrorKind::InvalidJson => "InvalidJson",
             ErrorKind::InvalidTwin => "InvalidTwin",
             ErrorKind::InvalidTimestamp => "InvalidTimestamp",
+            ErrorKind::InvalidArgument => "InvalidArgument",
         }
     }
 
