@@ -1,5 +1,5 @@
-//! What the device has not reached yet (SEMANTICS.md S9), and IoT Plug and Play acknowledgements
-//! (S8).
+//! What the device has not reached yet ([S9](crate::semantics#s9-diff-and-delta)), and IoT Plug
+//! and Play acknowledgements ([S8](crate::semantics#s8-the-device-side)).
 
 use serde_json::{Map, Number, Value};
 
@@ -13,7 +13,7 @@ const METADATA: &str = "$metadata";
 const VERSION: &str = "$version";
 
 /// What the device has not reached yet: every desired member that reported lacks or holds a
-/// different value for, with its path from the root (SEMANTICS.md S9).
+/// different value for, with its path from the root ([S9](crate::semantics#s9-diff-and-delta)).
 ///
 /// - Objects on both sides are compared member by member; an object in `desired` facing anything
 ///   else in `reported` is pending whole, as is a member reported lacks.
@@ -187,7 +187,8 @@ fn same_number(x: &Number, y: &Number) -> bool {
     }
 }
 
-/// The reported patch acknowledging a writable property (IoT Plug and Play, SEMANTICS.md S8):
+/// The reported patch acknowledging a writable property (IoT Plug and Play,
+/// [S8](crate::semantics#s8-the-device-side)):
 /// `{name: {"value": value, "ac": code, "av": version, "ad": description}}`.
 ///
 /// `code` is 200 (accepted), 202 (in progress), 203 (set by the device, with `version` 0), 400

@@ -1,4 +1,5 @@
-//! The merge patch and the JSON Patch between two documents (SEMANTICS.md S9).
+//! The merge patch and the JSON Patch between two documents
+//! ([S9](crate::semantics#s9-diff-and-delta)).
 
 use json_patch::jsonptr::PointerBuf;
 use json_patch::{AddOperation, Patch, PatchOperation, RemoveOperation, ReplaceOperation};
@@ -8,8 +9,9 @@ use crate::error::Error;
 use crate::limits::{is_section_reserved, object_pair};
 use crate::patch::without_nulls;
 
-/// The smallest merge patch `P` that turns `old` into `new` (SEMANTICS.md S9):
-/// [`merge`](crate::merge)`(old, P)` gives exactly `new`.
+/// The smallest merge patch `P` that turns `old` into `new`
+/// ([S9](crate::semantics#s9-diff-and-delta)): [`merge`](crate::merge)`(old, P)` gives exactly
+/// `new`.
 ///
 /// `P` names only what changed: a member absent from `new` is `null`, an object that is an object
 /// on both sides is diffed recursively, and anything else that differs (scalars, arrays, a change

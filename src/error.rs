@@ -5,7 +5,7 @@ use std::fmt;
 /// What went wrong, with a stable name (see [`ErrorKind::name`]).
 ///
 /// The names and their HTTP status / IoT Hub error codes are part of the public contract and
-/// follow the table in SEMANTICS.md S3.
+/// follow the table in [S3](crate::semantics#s3-validation).
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
@@ -33,6 +33,10 @@ pub enum ErrorKind {
     InvalidTwin,
     /// A time is neither RFC 3339 text nor Unix milliseconds in range.
     InvalidTimestamp,
+    /// An option, name or identifier given beside a document is not valid (a section name, a
+    /// limits name or override, a precondition of the wrong type); nothing is wrong with a
+    /// document. A bad time is [`ErrorKind::InvalidTimestamp`] instead.
+    InvalidArgument,
     /// A query (or a target condition) is malformed (S11); the message names the character offset
     /// of the problem, and the path is empty.
     InvalidQuery,
@@ -54,6 +58,7 @@ impl ErrorKind {
             ErrorKind::InvalidJson => "InvalidJson",
             ErrorKind::InvalidTwin => "InvalidTwin",
             ErrorKind::InvalidTimestamp => "InvalidTimestamp",
+            ErrorKind::InvalidArgument => "InvalidArgument",
             ErrorKind::InvalidQuery => "InvalidQuery",
         }
     }

@@ -1,3 +1,7 @@
+// The README links `docs/semantics.md` through the reference `[semantics]`, which resolves on
+// GitHub. In the crate docs this earlier definition of the same label takes precedence (the first
+// definition of a label wins in Markdown), so there the link leads to the `semantics` module.
+#![doc = "[semantics]: crate::semantics"]
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -16,6 +20,11 @@ mod replica;
 mod timestamp;
 mod twin;
 mod validate;
+
+/// The contract twindoc implements, sections S1 to S10, as `docs/semantics.md` states it.
+pub mod semantics {
+    #![doc = include_str!("../docs/semantics.md")]
+}
 
 pub use delta::{component_property_ack, delta, writable_property_ack};
 pub use diff::{diff, diff_json_patch};

@@ -1,4 +1,5 @@
-//! IoT Hub's limits (SEMANTICS.md S3), the S4 size formula, and the checks of a body.
+//! IoT Hub's limits ([S3](crate::semantics#s3-validation)), the [S4](crate::semantics#s4-size)
+//! size formula, and the checks of a body.
 
 use serde_json::{Map, Value};
 
@@ -17,7 +18,7 @@ pub const DEFAULT_MAX_INPUT_BYTES: usize = 128 << 20;
 const INTEGER_MAX: i64 = (1 << 52) - 1;
 const INTEGER_MIN: i64 = -(1 << 52);
 
-/// The limits a write is checked against (SEMANTICS.md S3).
+/// The limits a write is checked against ([S3](crate::semantics#s3-validation)).
 ///
 /// [`Limits::azure`] (the default) holds IoT Hub's numbers; [`Limits::none`] switches the numeric
 /// limits off. The document-model rules (body is an object, key characters, no `$` keys, no `null`

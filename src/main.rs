@@ -161,7 +161,7 @@ enum SectionArg {
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
 enum DiffFormat {
-    /// A merge patch: `null` for removed members (SEMANTICS.md S9).
+    /// A merge patch: `null` for removed members (S9 of docs/semantics.md).
     Merge,
     /// RFC 6902 operations with JSON Pointer paths.
     JsonPatch,

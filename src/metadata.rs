@@ -1,4 +1,5 @@
-//! `$metadata` trees (SEMANTICS.md S6): which node a write stamps, and what a stamp holds.
+//! `$metadata` trees ([S6](crate::semantics#s6-metadata)): which node a write stamps, and what
+//! a stamp holds.
 
 use std::cell::OnceCell;
 

@@ -1,4 +1,5 @@
-//! What IoT Hub sends the device after a desired write (SEMANTICS.md S7).
+//! What IoT Hub sends the device after a desired write
+//! ([S7](crate::semantics#s7-what-the-device-is-sent)).
 
 use std::borrow::Cow;
 use std::io;

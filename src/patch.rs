@@ -6,8 +6,8 @@ use crate::error::{Error, ErrorKind};
 use crate::limits::{check_nesting, value_size, written_size, MAX_NESTING};
 use crate::metadata::Stamp;
 
-/// Merges `patch` into `doc` by the twin rules of SEMANTICS.md S2, on plain JSON (no metadata,
-/// no counters, no limits).
+/// Merges `patch` into `doc` by the twin rules of [S2](crate::semantics#s2-writes), on plain
+/// JSON (no metadata, no counters, no limits).
 ///
 /// A `null` member deletes, an object merges into an object (and otherwise becomes the value with
 /// its `null` members dropped, enclosing objects kept even when empty), anything else (arrays

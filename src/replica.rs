@@ -1,4 +1,4 @@
-//! The device-side replica of a twin (SEMANTICS.md S8).
+//! The device-side replica of a twin ([S8](crate::semantics#s8-the-device-side)).
 
 use serde_json::{Map, Value};
 
@@ -34,8 +34,8 @@ pub enum DesiredUpdate {
     },
 }
 
-/// A device's replica of its twin (SEMANTICS.md S8): the desired state it follows, and the
-/// reported state it keeps in step with the hub.
+/// A device's replica of its twin ([S8](crate::semantics#s8-the-device-side)): the desired
+/// state it follows, and the reported state it keeps in step with the hub.
 ///
 /// **Desired side.** Patch notifications are applied in version order
 /// ([`apply_desired_patch`](Self::apply_desired_patch)); after a gap or a reconnect the full twin
@@ -288,8 +288,13 @@ impl DeviceTwin {
     /// The hub accepted the last patch taken and answered with the new reported `$version`: the
     /// in-flight state becomes the confirmed one. Local changes made since stay pending. Decision:
     /// with nothing in flight (never taken, already confirmed, or forgotten by
-    /// [`apply_full_twin`](Self::apply_full_twin)) this does nothing, the version included.
+    /// [`apply_full_twin`](Self::apply_full_twin)) this does nothing, the version included; a
+    /// version not above the confirmed reported `$version` is stale (every reported write moves
+    /// it up, as S8 treats desired versions) and does nothing either: the patch stays in flight.
     pub fn confirm_reported(&mut self, version: u64) {
+        if version <= self.reported_version {
+            return;
+        }
         if let Some(state) = self.in_flight.take() {
             self.confirmed = state;
             self.reported_version = version;
@@ -526,6 +531,26 @@ mod tests {
         assert_eq!(t.take_reported_patch(), None);
         t.confirm_reported(99);
         assert_eq!(t.reported_version(), 9);
+    }
+
+    #[test]
+    fn a_stale_confirmation_is_ignored() {
+        let mut t = replica();
+        t.report(&json!({"r": 2})).unwrap();
+        t.take_reported_patch();
+        t.confirm_reported(8);
+        t.report(&json!({"r": 3})).unwrap();
+        assert_eq!(t.take_reported_patch(), Some(json!({"r": 3})));
+        // The hub's reported $version only grows: 8 (or less) cannot confirm a later send.
+        for stale in [8, 5] {
+            t.confirm_reported(stale);
+            assert!(t.has_in_flight());
+            assert_eq!(t.reported_version(), 8);
+            assert_eq!(t.confirmed_reported(), &map(json!({"r": 2})));
+        }
+        t.confirm_reported(9);
+        assert!(!t.has_in_flight());
+        assert_eq!(t.confirmed_reported(), &map(json!({"r": 3})));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Times as IoT Hub writes them into `$metadata` (SEMANTICS.md S6).
+//! Times as IoT Hub writes them into `$metadata` ([S6](crate::semantics#s6-metadata)).
 
 use std::fmt;
 

@@ -1,4 +1,9 @@
-//! The twin document and its writes (SEMANTICS.md S1, S2, S5, S7).
+//! The twin document and its writes ([S1], [S2], [S5], [S7]).
+//!
+//! [S1]: crate::semantics#s1-the-document
+//! [S2]: crate::semantics#s2-writes
+//! [S5]: crate::semantics#s5-versions-etag-and-concurrency
+//! [S7]: crate::semantics#s7-what-the-device-is-sent
 
 use std::borrow::Cow;
 use std::fmt;
@@ -72,7 +77,7 @@ impl FromStr for Section {
     fn from_str(name: &str) -> Result<Self, Error> {
         Section::ALL.into_iter().find(|s| s.name() == name).ok_or_else(|| {
             Error::new(
-                ErrorKind::InvalidTwin,
+                ErrorKind::InvalidArgument,
                 "",
                 format!("{name:?} is not a section: use tags, desired or reported"),
             )
@@ -600,7 +605,7 @@ impl Twin {
         options: &WriteOptions,
     ) -> Result<WriteOutcome<'b>, Error> {
         let plan = self.plan(section, WriteKind::Patch, section_body(body)?, &options.limits)?;
-        self.write(vec![plan], section, options)
+        self.write(vec![plan], section, section, options)
     }
 
     /// Makes a section's content `body` (S2 replace; `null` members dropped at any depth).
@@ -611,7 +616,7 @@ impl Twin {
         options: &WriteOptions,
     ) -> Result<WriteOutcome<'b>, Error> {
         let plan = self.plan(section, WriteKind::Replace, section_body(body)?, &options.limits)?;
-        self.write(vec![plan], section, options)
+        self.write(vec![plan], section, section, options)
     }
 
     /// IoT Hub's "update twin": merges a twin-shaped body's `tags` and `properties.desired`
@@ -714,13 +719,14 @@ impl Twin {
                 })?;
             plans.push(plan);
         }
-        // The write counts as a tags-and-desired write even when both parts are absent.
+        // The write counts as a tags-and-desired write even when both parts are absent; the
+        // $version a precondition names is desired's, whichever parts the body has.
         let main = if plans.iter().any(|p| p.section == Section::Desired) {
             Section::Desired
         } else {
             Section::Tags
         };
-        self.write(plans, main, options)
+        self.write(plans, main, Section::Desired, options)
     }
 
     /// Checks one section's part of a write and works out what it will do, changing nothing.
@@ -765,16 +771,17 @@ impl Twin {
         })
     }
 
-    /// Checks the preconditions, then applies the planned parts as one write counted against
-    /// `main` (the section whose `$version` `if_version` names and the outcome reports).
+    /// Checks the preconditions (`if_version` against `versioned`'s `$version`), then applies the
+    /// planned parts as one write counted against `main` (the section the outcome reports).
     fn write<'b>(
         &mut self,
         plans: Vec<Plan<'b>>,
         main: Section,
+        versioned: Section,
         options: &WriteOptions,
     ) -> Result<WriteOutcome<'b>, Error> {
         // Everything that can fail is checked before the first change; what follows cannot fail.
-        self.check_preconditions(main, options)?;
+        self.check_preconditions(versioned, options)?;
         let current_version = self.version();
         let version = next(current_version, "version")?;
         let mut section_version = None;
@@ -872,7 +879,8 @@ impl Twin {
         if let Some(expected) = &options.if_match {
             let bare = expected.strip_prefix("W/").unwrap_or(expected);
             let bare = bare.strip_prefix('"').and_then(|b| b.strip_suffix('"')).unwrap_or(bare);
-            if bare != "*" && Some(bare) != self.etag() {
+            // An empty If-Match names no etag, so it matches none, even a twin's empty one.
+            if bare != "*" && (bare.is_empty() || Some(bare) != self.etag()) {
                 return Err(Error::new(
                     ErrorKind::PreconditionFailed,
                     "",
@@ -1030,6 +1038,13 @@ mod tests {
             }
             twin
         }
+    }
+
+    #[test]
+    fn a_section_name_is_an_argument_not_a_document() {
+        assert_eq!("reported".parse::<Section>().unwrap(), Section::Reported);
+        let e = "sideways".parse::<Section>().unwrap_err();
+        assert_eq!((e.code(), e.status(), e.error_code()), ("InvalidArgument", 400, 400004));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Properties of section writes (SEMANTICS.md S2-S6), over random sequences of writes.
+//! Properties of section writes (S2-S6 of `../docs/semantics.md`), over random sequences of writes.
 
 #[path = "../fuzz/fuzz_targets/checks/model.rs"]
 mod model;

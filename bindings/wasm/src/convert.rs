@@ -1,4 +1,4 @@
-//! JavaScript values in and out (SEMANTICS.md S10).
+//! JavaScript values in and out (S10 of `../../../docs/semantics.md`).
 //!
 //! A JavaScript value must mean exactly what the same JSON text means to the native engine. It
 //! is walked here, bounded in depth, rather than passed through `JSON.stringify`, which would turn

@@ -1,6 +1,7 @@
 //! twindoc for JavaScript: the native engine compiled to WebAssembly, with thin glue.
 //!
-//! Everything here converts arguments (SEMANTICS.md S10), calls the core and converts the answer;
+//! Everything here converts arguments (S10 of `../../../docs/semantics.md`), calls the core and
+//! converts the answer;
 //! the behaviour is the core's. Errors are thrown as JavaScript `Error`s named `TwinError` with
 //! `code`, `status`, `errorCode` and `path`. A `Twin` stays in WebAssembly memory between calls.
 
@@ -64,7 +65,7 @@ fn js_error(error: Error) -> JsValue {
 }
 
 fn argument(path: &str, message: impl Into<String>) -> Error {
-    Error::new(ErrorKind::InvalidJson, path, message)
+    Error::new(ErrorKind::InvalidArgument, path, message)
 }
 
 /// An optional member of an options object (`undefined` and `null` mean absent).
@@ -380,11 +381,11 @@ pub fn delta(
 pub fn writable_property_ack(
     name: &str,
     #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
-    code: u16,
+    code: f64,
     version: f64,
     description: Option<String>,
 ) -> Result<JsValue, JsValue> {
-    let (value, version) = ack_input(&value, version)?;
+    let (value, code, version) = ack_input(&value, code, version)?;
     Ok(to_js(&twindoc::writable_property_ack(
         name,
         value,
@@ -400,11 +401,11 @@ pub fn component_property_ack(
     component: &str,
     name: &str,
     #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
-    code: u16,
+    code: f64,
     version: f64,
     description: Option<String>,
 ) -> Result<JsValue, JsValue> {
-    let (value, version) = ack_input(&value, version)?;
+    let (value, code, version) = ack_input(&value, code, version)?;
     Ok(to_js(&twindoc::component_property_ack(
         component,
         name,
@@ -417,10 +418,16 @@ pub fn component_property_ack(
 
 /// An acknowledgement's value (any JSON value as a JavaScript value: a string stays a string) and
 /// its desired version.
-fn ack_input(value: &JsValue, version: f64) -> Result<(Value, u64), JsValue> {
+/// An acknowledgement's value, status code and version. The code is checked, not narrowed:
+/// 65736 is refused rather than sent as 200.
+fn ack_input(value: &JsValue, code: f64, version: f64) -> Result<(Value, u16, u64), JsValue> {
     let value = convert::from_js(value).map_err(js_error)?;
+    let code = count(&JsValue::from(code), "/code")
+        .ok()
+        .and_then(|c| u16::try_from(c).ok())
+        .ok_or_else(|| js_error(argument("/code", "code must be a whole number from 0 to 65535")))?;
     let version = count(&JsValue::from(version), "/version").map_err(js_error)?;
-    Ok((value, version))
+    Ok((value, code, version))
 }
 
 /// The device-side replica (S8), held in WebAssembly memory.

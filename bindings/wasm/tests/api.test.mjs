@@ -96,7 +96,7 @@ test("every error kind reaches JavaScript as a TwinError, and a rejected write c
   throwsTwinError(() => twin.patch("desired", { a: 1 }, { ...at(2), ifMatch: "AAAAAAAAAAA=" }), "PreconditionFailed", "");
   throwsTwinError(() => twin.patch("reported", { a: 1 }, { ...at(2), ifVersion: 9 }), "PreconditionFailed", "");
   throwsTwinError(() => Twin.fromJSON({ properties: { desired: { $version: "7" } } }), "InvalidTwin", "/properties/desired/$version");
-  throwsTwinError(() => twin.patch("sideways", { a: 1 }, at(2)), "InvalidTwin");
+  throwsTwinError(() => twin.patch("sideways", { a: 1 }, at(2)), "InvalidArgument");
   assert.equal(twin.toString(), before);
   try {
     twin.patch("desired", { a: { "b c": 1 } }, at(2));
@@ -115,7 +115,9 @@ test("limits: none, and custom numbers", () => {
   throwsTwinError(() => twin.patch("desired", { abc: 1 }, { ...at(2), limits: { maxKeyBytes: 2 } }), "KeyTooLong", "/abc");
   throwsTwinError(() => twin.patch("desired", { a: "abc" }, { ...at(2), limits: { maxValueBytes: 2 } }), "ValueTooLong", "/a");
   throwsTwinError(() => twin.patch("desired", { abc: 1 }, { ...at(2), limits: { desiredBytes: 5 } }), "SizeLimitExceeded");
-  throwsTwinError(() => twin.patch("desired", { a: 1 }, { ...at(2), limits: "loose" }), "InvalidJson", "/limits");
+  throwsTwinError(() => twin.patch("desired", { a: 1 }, { ...at(2), limits: "loose" }), "InvalidArgument", "/limits");
+  throwsTwinError(() => twin.patch("desired", { a: 1 }, { ...at(2), ifVersion: -3 }), "InvalidArgument", "/ifVersion");
+  throwsTwinError(() => twin.patch("desired", { a: 1 }, { ...at(2), ifMatch: 7 }), "InvalidArgument", "/ifMatch");
 });
 
 test("JavaScript values mean what their JSON text means (S10)", () => {
@@ -210,6 +212,10 @@ test("Plug and Play acknowledgements and a twin's delta", () => {
     thermostat1: { __t: "c", target: { value: 20, ac: 202, av: 4, ad: "in progress" } },
   });
   throwsTwinError(() => twindoc.writablePropertyAck("p", NaN, 200, 1), "InvalidJson");
+  // A status code is checked, not narrowed to 16 bits (65736 would be sent as 200).
+  throwsTwinError(() => twindoc.writablePropertyAck("p", 1, 65736, 1), "InvalidArgument", "/code");
+  throwsTwinError(() => twindoc.componentPropertyAck("c", "p", 1, 200.5, 1), "InvalidArgument", "/code");
+  throwsTwinError(() => twindoc.writablePropertyAck("p", 1, 200, -1), "InvalidArgument", "/version");
   const twin = new Twin("devA", { now: T0 });
   twin.patch("desired", { target: 21.5, mode: "eco" }, at(1));
   twin.patch("reported", twindoc.writablePropertyAck("target", 21.5, 200, 2), at(2));

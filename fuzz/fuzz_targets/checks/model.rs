@@ -1,5 +1,6 @@
-//! A twin as a plain `serde_json::Value` document, written the way SEMANTICS.md S2, S5 and S6
-//! describe, independently of the engine: the model the compact twin is compared with.
+//! A twin as a plain `serde_json::Value` document, written the way S2, S5 and S6 of
+//! `../../../docs/semantics.md` describe, independently of the engine: the model the compact
+//! twin is compared with.
 //!
 //! It covers twins the engine made (`Twin::new` and accepted section writes), where every node
 //! has its metadata; twins read from elsewhere keep shapes the engine decides about, which the

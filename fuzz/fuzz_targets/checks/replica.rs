@@ -1,5 +1,6 @@
 //! `replica`: a device replica (`DeviceTwin`) follows a simulated hub (a `Twin`) through an
-//! arbitrary sequence of operations, and the SEMANTICS.md S8 invariants hold after every step.
+//! arbitrary sequence of operations, and the invariants of S8 (`../../../docs/semantics.md`) hold
+//! after every step.
 //!
 //! Input: segments split on 0xFF (up to [`MAX_STEPS`]); each is one operation byte (see
 //! [`Step::decode`]) followed by a JSON body for the operations that take one. The hub writes

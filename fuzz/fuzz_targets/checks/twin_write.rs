@@ -1,5 +1,5 @@
 //! `twin_write`: a twin (new, or read from text) takes a few writes. Nothing panics; a refused write
-//! changes nothing; an accepted one keeps the invariants of SEMANTICS.md S4-S7.
+//! changes nothing; an accepted one keeps the invariants of S4-S7 (`../../../docs/semantics.md`).
 //!
 //! Input: byte 0 chooses the twin (even: `Twin::new`; odd: the first segment is twin text). The
 //! rest is split on 0xFF (a byte UTF-8 never holds); each write segment is one selector byte (see
