@@ -21,7 +21,7 @@ mod timestamp;
 mod twin;
 mod validate;
 
-/// The contract twindoc implements, sections S1 to S10, as `docs/semantics.md` states it.
+/// The contract twindoc implements, sections S1 to S11, as `docs/semantics.md` states it.
 pub mod semantics {
     #![doc = include_str!("../docs/semantics.md")]
 }

@@ -1,4 +1,4 @@
-//! IoT Hub's query language over twins (SEMANTICS.md S11): [`Query`] for whole queries,
+//! IoT Hub's query language over twins ([S11](crate::semantics#s11-queries-over-twins)): [`Query`] for whole queries,
 //! [`Condition`] for a condition alone (the `targetCondition` of automatic configurations, S12).
 //!
 //! A query is parsed once; its evaluation never fails (whatever cannot be computed is undefined)
