@@ -20,7 +20,7 @@ use crate::doc::section::{
     compact, merge, place_reserved, replace_notification, size_change, DocumentOut, MetadataForm, SectionOut, METADATA,
     VERSION,
 };
-use crate::doc::stamps::{Stamp, Stamps, Time, LAST_UPDATED, LAST_UPDATED_VERSION};
+use crate::doc::stamps::{Metadata, Stamp, Stamps, Time, LAST_UPDATED, LAST_UPDATED_VERSION};
 use crate::error::{Error, ErrorKind};
 use crate::json::check_input_size;
 use crate::limits::{check_body, check_nesting, is_section_reserved, written_object_size, MAX_NESTING};
@@ -476,18 +476,48 @@ impl Twin {
                 _ => None,
             };
             if let (Some(section), "properties", METADATA) = (section, properties.as_ref(), metadata.as_ref()) {
-                if matches!(self.form(section), MetadataForm::Stamps(_)) {
-                    let Node::Object(tree) = Node::from_value(&self.metadata_value(section)?, NO_STAMP, false) else {
-                        return None;
-                    };
-                    return match rest.is_empty() {
-                        true => Some(Cow::Owned(Node::Object(tree))),
-                        false => walk(&tree, rest).cloned().map(Cow::Owned),
-                    };
+                if let MetadataForm::Stamps(stamps) = self.form(section) {
+                    return self.resolve_stamped(section, stamps, rest);
                 }
             }
         }
         walk(&self.doc, path).map(Cow::Borrowed)
+    }
+
+    /// The `$metadata` node at `path` below a section's metadata root, or one of its stamps'
+    /// members, written out from the stamps: only that node, since the path follows the
+    /// content's members (a query naming `$metadata` of every twin must not write out every tree).
+    fn resolve_stamped<S: AsRef<str>>(&self, section: Section, stamps: &Stamps, path: &[S]) -> Option<Cow<'_, Node>> {
+        let mut node = Metadata {
+            stamps,
+            stamp: stamps.root,
+            content: Some(self.section_object(section)?),
+            root: true,
+        };
+        let mut rest = path;
+        while let Some((name, tail)) = rest.split_first() {
+            let name = name.as_ref();
+            if name.starts_with('$') {
+                // A stamp's member (`$lastUpdated`, ...): a scalar, so it ends the path.
+                let stamp = Metadata { content: None, ..node }.to_value();
+                return match tail.is_empty() {
+                    true => stamp
+                        .get(name)
+                        .map(|v| Cow::Owned(Node::from_value(v, NO_STAMP, false))),
+                    false => None,
+                };
+            }
+            // A member without a stamp has no metadata node (a twin read with partial metadata).
+            let member = node.content?.member(name).filter(|m| m.stamp != NO_STAMP)?;
+            node = Metadata {
+                stamps,
+                stamp: member.stamp,
+                content: member.value.as_object(),
+                root: false,
+            };
+            rest = tail;
+        }
+        Some(Cow::Owned(Node::from_value(&node.to_value(), NO_STAMP, false)))
     }
 
     /// As [`Twin::resolve`], for a value that is copied out whole (a query's row): `properties`,
@@ -1037,6 +1067,46 @@ mod tests {
                 }
             }
             twin
+        }
+    }
+
+    #[test]
+    fn a_metadata_path_resolves_to_what_the_written_tree_holds() {
+        fn every_path(value: &Value, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, Value)>) {
+            out.push((path.clone(), value.clone()));
+            if let Value::Object(members) = value {
+                for (key, child) in members {
+                    path.push(key.clone());
+                    every_path(child, path, out);
+                    path.pop();
+                }
+            }
+        }
+        for text in [
+            include_str!("../tests/fixtures/fleet-device.json"),
+            include_str!("../tests/fixtures/pnp-thermostat.json"),
+            include_str!("../tests/fixtures/edge-module.json"),
+        ] {
+            let twin = Twin::from_json(text).unwrap();
+            for section in [Section::Desired, Section::Reported] {
+                assert!(twin.holds_stamps(section));
+                let mut paths = Vec::new();
+                every_path(&twin.metadata_value(section).unwrap(), &mut Vec::new(), &mut paths);
+                assert!(paths.len() > 3, "{section}");
+                for (path, expected) in paths {
+                    let full: Vec<String> = ["properties", section.name(), METADATA]
+                        .into_iter()
+                        .map(String::from)
+                        .chain(path.iter().cloned())
+                        .collect();
+                    let found = twin.resolve(&full).map(|node| node.to_value());
+                    assert_eq!(found, Some(expected), "{full:?}");
+                    // One step further: below a stamp, or a member with no node.
+                    let mut further = full.clone();
+                    further.push("absent".into());
+                    assert_eq!(twin.resolve(&further).map(|node| node.to_value()), None, "{further:?}");
+                }
+            }
         }
     }
 

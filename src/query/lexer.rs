@@ -71,6 +71,14 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Token>, Error> {
             while chars.get(at).is_some_and(|&c| is_word_char(c)) {
                 at += 1;
             }
+            // `floor-number` is a name holding `-`, which S11 wants bracketed, not a subtraction
+            // of two paths written without spaces (`a - b` still is one).
+            if chars.get(at) == Some(&'-') && chars.get(at + 1).is_some_and(|&c| is_word_start(c)) {
+                return Err(invalid(
+                    at,
+                    "a name holding '-' must be written as a bracketed segment ([[a-b]])",
+                ));
+            }
             Tok::Word(chars[start..at].iter().collect())
         } else if c.is_ascii_digit() {
             let (num, end) = number(&chars, start)?;
@@ -319,5 +327,17 @@ mod tests {
         );
         assert_eq!(error("a ! b"), "unexpected character '!' at character offset 2");
         assert_eq!(error("é"), "unexpected character 'é' at character offset 0");
+    }
+
+    #[test]
+    fn a_name_holding_a_dash_must_be_bracketed() {
+        assert_eq!(
+            error("tags.floor-number = 3"),
+            "a name holding '-' must be written as a bracketed segment ([[a-b]]) at character offset 10"
+        );
+        // A subtraction is written with spaces, or of a number.
+        assert_eq!(toks("a - b").len(), 4);
+        assert_eq!(toks("a-1").len(), 4);
+        assert_eq!(toks("tags.[[floor-number]]").len(), 4);
     }
 }

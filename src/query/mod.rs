@@ -13,6 +13,8 @@
 //! - **Names.** Two items of a select list with the same member name (`SELECT tags.a,
 //!   properties.reported.a`) are `InvalidQuery`: rename one with `AS` (a row cannot hold both).
 //!   `AS` takes an identifier or a `[[...]]` name.
+//! - **Dashes.** `tags.floor-number` (a name, `-`, a letter, no spaces) is a name holding `-`,
+//!   which S11 wants bracketed: `InvalidQuery`. A subtraction of two paths has spaces (`a - b`).
 //! - **Lists.** `[[` always opens a bracketed path segment: a list whose first item is a list is
 //!   written `[ [...]]`. A `-` may precede a number in a list (`IN [-1, 1]`).
 //! - **Literals.** Escapes other than `\'`, `\"`, `\\` and `\uXXXX` are `InvalidQuery`; a `0x`
