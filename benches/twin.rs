@@ -10,9 +10,10 @@ use serde_json::{Map, Value};
 use twindoc::{Limits, Section, Twin, WriteOptions};
 
 use fixtures::{
-    content, desired_content, desired_patch, near_limit_twin, real_twins, s4_size, time, twin_with_desired, NEAR_LIMIT,
-    SIZES,
+    content, desired_content, desired_patch, fleet_twin, near_limit_twin, real_twins, s4_size, time, twin_with_desired,
+    NEAR_LIMIT, SIZES,
 };
+use twindoc::Query;
 
 /// The desired patches: about 200 B and 4 KB of JSON text.
 const PATCHES: [(&str, usize); 2] = [("patch_200b", 200), ("patch_4k", 4096)];
@@ -325,5 +326,55 @@ fn equality_walk(desired: &Value, reported: &Value, root: bool) -> usize {
         .sum()
 }
 
-criterion_group!(benches, patch, patch_resident, load, roundtrip, validate, diff, delta);
+/// The twins of the `query` group: the first [`QUERY_FLEET`] of the fleet that
+/// `examples/fleet_ndjson.rs` writes (seed 2026), a mix of device and module twins.
+const QUERY_FLEET: u64 = 4000;
+
+/// The two-term condition of the `query` group and of `scripts/bench-query`.
+const QUERY: &str = "SELECT * FROM devices WHERE tags.region = 'eu' AND properties.reported.temperature > 25";
+
+/// `Query::matches` over a fleet of resident twins, against a hand-written closure comparing the
+/// same two members of each twin as a `serde_json::Value` (`Twin::to_value` of the same twins).
+/// Both count the twins they select, over the whole fleet; the two selections are checked to be
+/// the same twins before timing (module twins have no tags, so the closure needs no `moduleId`
+/// test to leave them out, as `FROM devices` does).
+fn query(c: &mut Criterion) {
+    let mut group = c.benchmark_group("query");
+    let twins: Vec<Twin> = (0..QUERY_FLEET).map(|i| fleet_twin(i, 2026)).collect();
+    let values: Vec<Value> = twins.iter().map(Twin::to_value).collect();
+    let query = Query::parse(QUERY).expect("a valid query");
+    let closure = |v: &Value| {
+        v["tags"]["region"] == "eu"
+            && v["properties"]["reported"]["temperature"]
+                .as_f64()
+                .is_some_and(|t| t > 25.0)
+    };
+    let by_query: Vec<usize> = (0..twins.len()).filter(|&i| query.matches(&twins[i])).collect();
+    let by_closure: Vec<usize> = (0..values.len()).filter(|&i| closure(&values[i])).collect();
+    assert_eq!(by_query, by_closure, "the query and the closure select different twins");
+    assert!(
+        !by_query.is_empty() && by_query.len() < twins.len() / 4,
+        "a selective condition"
+    );
+    let case = format!("where_2_terms/{QUERY_FLEET}_twins");
+    group.bench_with_input(BenchmarkId::new("twindoc", &case), &twins, |b, twins| {
+        b.iter(|| twins.iter().filter(|twin| query.matches(twin)).count())
+    });
+    group.bench_with_input(BenchmarkId::new("closure_value", &case), &values, |b, values| {
+        b.iter(|| values.iter().filter(|value| closure(value)).count())
+    });
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    patch,
+    patch_resident,
+    load,
+    roundtrip,
+    validate,
+    diff,
+    delta,
+    query
+);
 criterion_main!(benches);

@@ -640,6 +640,42 @@ fn query_reads_one_twin_arrays_and_ndjson_in_order() {
     assert_eq!(run.json(), json!([{"deviceId": "c"}]));
 }
 
+/// Twins one after another are found by their brackets before they are parsed: strings full of
+/// brackets, quotes and backslashes, twins written with or without whitespace between them,
+/// pretty or compact, and twins long enough that reads of the input end inside them (on a
+/// backslash too, the text shifted by one byte from file to file).
+#[test]
+fn query_finds_each_twin_of_a_stream() {
+    let tricky = "a\"}]{[\\\\\"\\";
+    let twins: Vec<Value> = (0..24)
+        .map(|n| {
+            // As JSON text `\"}]\\`: a bracket after each escape, to end a twin early if an escape
+            // cut by a read were missed.
+            let pad = "\"}]\\".repeat(if n % 3 == 0 { 50_000 + n } else { n });
+            json!({"deviceId": format!("d{n}"), "tags": {"s": tricky, "pad": pad, "n": n}})
+        })
+        .collect();
+    let expected: Vec<Value> = twins
+        .iter()
+        .map(|t| json!({"deviceId": t["deviceId"], "s": tricky, "n": t["tags"]["n"]}))
+        .collect();
+    let query = "SELECT deviceId, tags.s, tags.n FROM devices";
+    for shift in 0..2 {
+        let mut text = " ".repeat(shift);
+        for (n, twin) in twins.iter().enumerate() {
+            match n % 3 {
+                0 => text.push_str(&format!("{twin}\n")),
+                1 => text.push_str(&twin.to_string()),
+                _ => text.push_str(&format!("\t{}\r\n", serde_json::to_string_pretty(twin).unwrap())),
+            }
+        }
+        let file = Temp::new(&text);
+        assert_eq!(twindoc(&["query", query, file.path()]).json(), json!(expected));
+        let run = run_with_stdin(&["query", query, "-"], text.as_bytes());
+        assert_eq!(run.json(), json!(expected));
+    }
+}
+
 #[test]
 fn query_prints_an_array_or_a_row_a_line() {
     let fleet = Temp::new(ndjson(&fleet()));
