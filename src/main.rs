@@ -313,7 +313,12 @@ fn run_query(text: &str, files: &[PathBuf], ndjson: bool, pretty: bool) -> Resul
                 break;
             }
             read_twins(path, &mut |twin| {
-                if let Some(row) = run.push(&twin) {
+                // A twin's text is read whole only when the query selects it.
+                let row = match twin {
+                    TwinInput::Text(text) => run.push_json(text)?,
+                    TwinInput::Value(value) => run.push(&Twin::from_value(value)?),
+                };
+                if let Some(row) = row {
                     out.row(&row)?;
                 }
                 Ok(!run.is_done())
@@ -375,9 +380,17 @@ fn output_error(e: io::Error) -> Failure {
     Failure::Usage(format!("cannot write the output: {e}"))
 }
 
+/// A twin of an input, not yet read as a twin: the text of one value of a stream, or an element
+/// of an array.
+enum TwinInput<'a> {
+    Text(&'a str),
+    Value(Value),
+}
+
 /// Calls `each` with every twin of one input (one twin, a JSON array of twins, or twins one after
-/// another, as NDJSON), read one at a time, until `each` answers `false`.
-fn read_twins(path: &Path, each: &mut dyn FnMut(Twin) -> Result<bool, Failure>) -> Result<(), Failure> {
+/// another, as NDJSON), one at a time, until `each` answers `false`. A twin `each` rejects
+/// (`Failure::Rejected`) is named by its input and its place there.
+fn read_twins(path: &Path, each: &mut dyn FnMut(TwinInput<'_>) -> Result<bool, Failure>) -> Result<(), Failure> {
     let unreadable = |e: io::Error| Failure::Usage(format!("cannot read {}: {e}", path.display()));
     let source: Box<dyn Read> = if is_stdin(path) {
         Box::new(io::stdin().lock())
@@ -404,10 +417,14 @@ fn read_twins(path: &Path, each: &mut dyn FnMut(Twin) -> Result<bool, Failure>) 
         let message = format!("{name}, twin {count}: {}", e.message());
         Failure::Rejected(Error::new(e.kind(), e.path(), message))
     };
+    let named = |count: usize, failure: Failure| match failure {
+        Failure::Rejected(e) => rejected(count, e),
+        other => other,
+    };
     if first == Some(b'[') {
         let mut take = |value: Value| -> Result<bool, Failure> {
             count += 1;
-            each(Twin::from_value(value).map_err(|e| rejected(count, e))?)
+            each(TwinInput::Value(value)).map_err(|f| named(count, f))
         };
         let malformed =
             |e: serde_json::Error| Failure::rejected(ErrorKind::InvalidJson, format!("{name}: malformed JSON: {e}"));
@@ -436,7 +453,7 @@ fn read_twins(path: &Path, each: &mut dyn FnMut(Twin) -> Result<bool, Failure>) 
             let error = Error::new(ErrorKind::InvalidJson, "", format!("the input is not UTF-8: {e}"));
             rejected(count, error)
         })?;
-        each(Twin::from_json(text).map_err(|e| rejected(count, e))?)
+        each(TwinInput::Text(text)).map_err(|f| named(count, f))
     };
     each_value_text(reader, &mut take, unreadable)
 }

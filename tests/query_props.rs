@@ -200,6 +200,18 @@ proptest! {
     }
 
     #[test]
+    fn twins_pushed_as_text_give_the_rows_of_twins_read_whole(fleet in fleet(), c in condition(), modules in any::<bool>(), n in 0u64..12) {
+        let from = if modules { "devices.modules" } else { "devices" };
+        let query = Query::parse(&format!("SELECT TOP {n} * FROM {from} WHERE {c}")).unwrap();
+        let mut run = query.start();
+        let mut rows = Vec::new();
+        for twin in &fleet {
+            rows.extend(run.push_json(&twin.to_json()).unwrap());
+        }
+        prop_assert_eq!(rows, query.run(&fleet));
+    }
+
+    #[test]
     fn rows_are_the_twins_the_query_matches(fleet in fleet(), c in condition(), modules in any::<bool>()) {
         let from = if modules { "devices.modules" } else { "devices" };
         let query = Query::parse(&format!("SELECT * FROM {from} WHERE {c}")).unwrap();

@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 use serde_json::Number;
 
 use super::parser::{Arith, Compare, Expr, Literal, Path};
-use crate::doc::node::Node;
+use crate::doc::node::{Node, Object};
 use crate::twin::Twin;
 
 /// A number, by value: integers exactly (twins hold up to 64 bits; arithmetic on them stays exact
@@ -184,13 +184,31 @@ fn compare(left: &Val, op: Compare, right: &Val) -> Option<bool> {
     })
 }
 
+/// What a condition reads a twin through: the twin, or its text read as far as the condition
+/// needs ([`super::skim`]).
+pub(crate) trait Document {
+    fn resolve(&self, path: &[Box<str>]) -> Option<Cow<'_, Node>>;
+}
+
+impl Document for Twin {
+    fn resolve(&self, path: &[Box<str>]) -> Option<Cow<'_, Node>> {
+        Twin::resolve(self, path)
+    }
+}
+
+impl Document for Object {
+    fn resolve(&self, path: &[Box<str>]) -> Option<Cow<'_, Node>> {
+        super::skim::resolve(self, path)
+    }
+}
+
 /// The value of `path` in `twin`.
-pub(crate) fn resolve<'a>(twin: &'a Twin, path: &Path) -> Val<'a> {
+pub(crate) fn resolve<'a>(twin: &'a impl Document, path: &Path) -> Val<'a> {
     twin.resolve(path).map_or(Val::Undefined, Val::of_node)
 }
 
 /// Evaluates `expr` against `twin`. Recursion follows the tree, whose depth the parser bounds.
-pub(crate) fn eval<'a>(expr: &'a Expr, twin: &'a Twin) -> Val<'a> {
+pub(crate) fn eval<'a, D: Document>(expr: &'a Expr, twin: &'a D) -> Val<'a> {
     match expr {
         Expr::Literal(literal) => Val::of_literal(literal),
         Expr::Path(path) => resolve(twin, path),
@@ -254,7 +272,7 @@ fn any(truths: impl Iterator<Item = Option<bool>>) -> Option<bool> {
 }
 
 /// Whether `expr` is true for `twin` (undefined and non-booleans are not).
-pub(crate) fn holds(expr: &Expr, twin: &Twin) -> bool {
+pub(crate) fn holds(expr: &Expr, twin: &impl Document) -> bool {
     eval(expr, twin) == Val::Bool(true)
 }
 

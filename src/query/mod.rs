@@ -33,6 +33,7 @@
 mod eval;
 mod lexer;
 mod parser;
+mod skim;
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -45,8 +46,8 @@ use crate::doc::node::Node;
 use crate::error::{Error, ErrorKind};
 use crate::twin::Twin;
 
-use eval::holds;
 pub(crate) use eval::Num;
+use eval::{holds, Document};
 use parser::{parse_condition, parse_query, Aggregate, Expr, Item, Parsed};
 
 /// The longest query text, in Unicode scalar values (S11).
@@ -143,6 +144,8 @@ impl FromStr for Condition {
 pub struct Query {
     parsed: Parsed,
     condition: Condition,
+    /// What the collection and the condition read of a twin, for [`QueryRun::push_json`].
+    needs: skim::Needs,
 }
 
 impl Query {
@@ -153,7 +156,12 @@ impl Query {
         let condition = Condition {
             expr: parsed.condition.take(),
         };
-        Ok(Query { parsed, condition })
+        let needs = skim::Needs::of(condition.expr.as_ref());
+        Ok(Query {
+            parsed,
+            condition,
+            needs,
+        })
     }
 
     /// The `WHERE` condition (every twin without one).
@@ -164,8 +172,12 @@ impl Query {
     /// Whether the query selects `twin`: the twin is in its collection (`FROM devices`: no
     /// `moduleId`; `FROM devices.modules`: one) and its `WHERE` condition is true.
     pub fn matches(&self, twin: &Twin) -> bool {
-        let module = !matches!(twin.resolve(&["moduleId"]).as_deref(), None | Some(Node::Null));
-        module == self.parsed.modules && self.condition.matches(twin)
+        self.selects(twin)
+    }
+
+    fn selects(&self, twin: &impl Document) -> bool {
+        let module = !matches!(twin.resolve(&["moduleId".into()]).as_deref(), None | Some(Node::Null));
+        module == self.parsed.modules && self.condition.expr.as_ref().is_none_or(|expr| holds(expr, twin))
     }
 
     /// The rows of the query over `twins`, in their order (S11).
@@ -261,6 +273,30 @@ impl QueryRun<'_> {
                 Some(self.query.row(twin))
             }
         }
+    }
+
+    /// Reads the next twin from its JSON text and takes it, as [`QueryRun::push`] does with
+    /// [`Twin::from_json`]. A twin the query leaves out is read only as far as its collection
+    /// and condition look (the rest is skipped, its syntax still checked), so that a query that
+    /// selects a few twins of many reads few whole: such a twin's text is refused when it is not
+    /// JSON (`InvalidJson`) or not an object (`InvalidTwin`), but not for the shape of members
+    /// it does not read, which only a selected twin is checked for.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use twindoc::Query;
+    /// let query = Query::parse("SELECT deviceId FROM devices WHERE tags.env = 'prod'")?;
+    /// let mut run = query.start();
+    /// assert_eq!(run.push_json(r#"{"deviceId": "a", "tags": {"env": "test"}, "version": "?"}"#)?, None);
+    /// assert_eq!(run.push_json(r#"{"deviceId": "b", "tags": {"env": "prod"}}"#)?, Some(json!({"deviceId": "b"})));
+    /// assert_eq!(run.push_json("[1, 2]").unwrap_err().code(), "InvalidTwin");
+    /// # Ok::<(), twindoc::Error>(())
+    /// ```
+    pub fn push_json(&mut self, text: &str) -> Result<Option<Value>, Error> {
+        if self.is_done() || !self.query.selects(&skim::skim(text, &self.query.needs)?) {
+            return Ok(None);
+        }
+        Ok(self.push(&Twin::from_json(text)?))
     }
 
     /// Whether no further twin can change the rows (`TOP n` reached).

@@ -16,14 +16,16 @@ pub fn run(data: &[u8]) {
     let Some(text) = segments.next().map(String::from_utf8_lossy) else {
         return;
     };
-    let twins: Vec<Twin> = segments
+    let texts: Vec<&str> = segments
         .take(MAX_TWINS)
-        .filter_map(|segment| Twin::from_json(std::str::from_utf8(segment).ok()?).ok())
+        .filter_map(|segment| std::str::from_utf8(segment).ok())
         .collect();
+    let twins: Vec<Twin> = texts.iter().filter_map(|text| Twin::from_json(text).ok()).collect();
     let query = Query::parse(&text).map_err(|e| check_error(&e, &text)).ok();
     let condition = Condition::parse(&text).map_err(|e| check_error(&e, &text)).ok();
     if let Some(query) = &query {
         check_query(query, &twins);
+        check_texts(query, &texts);
     }
     if let Some(condition) = &condition {
         let matched: Vec<bool> = twins.iter().map(|t| condition.matches(t)).collect();
@@ -83,4 +85,27 @@ fn check_query(query: &Query, twins: &[Twin]) {
         "{} rows from {selected} selected twins",
         rows.len()
     );
+}
+
+/// Twins pushed as text, which are read whole only when selected, give the rows of the same
+/// twins read whole first; a text that is no twin at all is either refused as a whole read
+/// refuses it or, when the query leaves it out, skipped.
+fn check_texts(query: &Query, texts: &[&str]) {
+    let mut by_text = query.start();
+    let mut whole = query.start();
+    for text in texts {
+        if by_text.is_done() {
+            assert!(whole.is_done());
+            break;
+        }
+        match (by_text.push_json(text), Twin::from_json(text)) {
+            (Ok(row), Ok(twin)) => assert_eq!(row, whole.push(&twin), "{text}"),
+            (Ok(row), Err(_)) => assert_eq!(row, None, "a twin that does not read gave a row: {text}"),
+            (Err(error), Ok(_)) => panic!("{text} reads as a twin, but not as text: {error}"),
+            (Err(by_text), Err(whole)) => {
+                assert_eq!(by_text.code(), whole.code(), "{text}");
+            }
+        }
+    }
+    assert_eq!(by_text.finish(), whole.finish());
 }
