@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { runInNewContext } from "node:vm";
 
 const twindoc = createRequire(import.meta.url)("twindoc");
 const { Twin, DeviceTwin } = twindoc;
@@ -286,6 +287,8 @@ test("query gives the same rows over values, JSON text and Twin handles, and lea
   // The three forms mix in one array, in order.
   assert.deepEqual(twindoc.query("SELECT * FROM devices.modules", [docs[0], handles[2], JSON.stringify(docs[1])]), [docs[2]]);
   assert.deepEqual(twindoc.query("SELECT * FROM devices", []), []);
+  // An array made in another realm (an iframe, a vm context) is an array all the same.
+  assert.deepEqual(twindoc.query(text, runInNewContext("docs.slice(1)", { docs })), want.slice(1));
   for (const handle of handles) handle.free();
 });
 
