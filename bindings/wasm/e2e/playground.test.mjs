@@ -200,6 +200,53 @@ test("Diff, Delta and Device view show the engine's answers", async () => {
   JSON.parse(await page.textContent("#output"));
 });
 
+test("the Query tab runs a query over the sample fleet and shows its rows", async () => {
+  await page.click("#tab-query");
+  assert.equal(await page.isHidden("#twin-inputs"), true);
+  assert.equal(await page.getAttribute("#tab-query", "aria-selected"), "true");
+  assert.equal(await page.textContent("#output"), "", "a new tab starts with an empty result");
+  const fleet = await page.inputValue("#fleet");
+  assert.equal(fleet, await readFile(join(here, "www", "sample-fleet.json"), "utf8"));
+
+  const text = "SELECT deviceId, tags.location.city AS city FROM devices WHERE properties.reported.fw = '1.2.0'";
+  await page.fill("#query", text);
+  await page.click("#run-query");
+  assert.equal(await page.isHidden("#error"), true);
+  assert.equal(await field("rows"), "2");
+  const rows = [{ deviceId: "thermo-01", city: "Chicago" }, { deviceId: "thermo-03", city: "Chicago" }];
+  assert.deepEqual(JSON.parse(await page.textContent("#output")), rows);
+  assert.deepEqual(engine.query(text, JSON.parse(fleet)), rows);
+
+  // Ctrl+Enter runs; an aggregate gives one row per group, modules are not devices.
+  await page.fill("#query", "SELECT tags.env, COUNT() AS n FROM devices GROUP BY tags.env");
+  await page.press("#query", "Control+Enter");
+  assert.deepEqual(JSON.parse(await page.textContent("#output")), [{ env: "prod", n: 3 }, { env: "test", n: 1 }]);
+
+  // A malformed query is the engine's InvalidQuery, naming the offset.
+  await page.fill("#query", "SELECT * FROM devices WHERE");
+  await page.click("#run-query");
+  assert.equal(await errorField("code"), "InvalidQuery");
+  assert.match(await errorField("status"), /^400 \(IoT Hub 400004\)$/);
+  assert.match(await errorField("message"), /at character offset 27$/);
+  assert.equal(await page.textContent("#output"), "");
+
+  // A twin the engine cannot read is marked in the fleet, at its index.
+  await page.fill("#fleet", fleet.replace('"tags": { "env": "prod", "location": { "city": "Seattle", "floor": 3 } }', '"tags": []'));
+  await page.fill("#query", "SELECT deviceId FROM devices");
+  await page.click("#run-query");
+  assert.equal(await errorField("code"), "InvalidTwin");
+  assert.equal(await errorField("path"), "/1/tags");
+  assert.deepEqual(await marks("#fleet-marks mark.error"), [["/1/tags", '"tags": []']]);
+
+  await page.click("#sample-fleet");
+  await page.waitForFunction((text) => document.getElementById("fleet").value === text, fleet);
+  await page.click("#run-query");
+  assert.equal(await field("rows"), "4");
+  await page.click("#tab-twin");
+  assert.equal(await page.isHidden("#query-inputs"), true);
+  assert.equal(await page.isVisible("#twin"), true);
+});
+
 test("screenshot of a patched twin", async () => {
   await page.fill("#now", "2026-11-28T10:00:00Z");
   await patch("desired", desiredPatch);

@@ -10,9 +10,10 @@
 
 mod convert;
 
-use js_sys::{Date, Reflect};
+use js_sys::{Array, Date, Function, Reflect};
 use serde_json::Value;
-use twindoc::{DesiredUpdate, Error, ErrorKind, Limits, Section, Timestamp, WriteOptions};
+use twindoc::{Condition, DesiredUpdate, Error, ErrorKind, Limits, Query, Section, Timestamp, WriteOptions};
+use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{input, to_js};
@@ -32,6 +33,10 @@ export interface WriteOptions { now?: Time; ifMatch?: string; ifVersion?: number
 export interface WriteOutcome { version: number; sectionVersion: number | null; etag: string; notification: object | null }
 export interface Violation { code: string; path: string; message: string }
 export interface LastUpdated { time: string; version: number | null }
+/** A twin given to a query: a Twin, its document as a plain object, or its JSON text. */
+export type TwinInput = Twin | object | string;
+/** A row of a query's result (S11): a whole twin for SELECT *, else the selected members. */
+export type QueryRow = { [name: string]: unknown };
 /** What every function throws: code is the stable kind name (e.g. "InvalidKey"). */
 export interface TwinError extends Error {
   name: "TwinError"; code: string; status: number; errorCode: number; path: string;
@@ -206,9 +211,16 @@ impl JsTwin {
     pub fn from_json(
         #[wasm_bindgen(unchecked_param_type = "string | object")] twin: JsValue,
     ) -> Result<JsTwin, JsValue> {
-        let value = input(&twin, &Limits::none()).map_err(js_error)?;
-        let twin = twindoc::Twin::from_value(value).map_err(js_error)?;
+        let twin = twin_document(&twin).map_err(js_error)?;
         Ok(JsTwin { twin })
+    }
+
+    /// A copy of this twin, for a query given this handle (see `query_twin`). Hidden: not API.
+    #[wasm_bindgen(js_name = __copyForQuery, skip_typescript)]
+    pub fn copy_for_query(&self) -> JsTwin {
+        JsTwin {
+            twin: self.twin.clone(),
+        }
     }
 
     /// Merges `body` into a section (or, with `"twin"`, a twin-shaped body's tags and desired).
@@ -325,10 +337,15 @@ pub fn merge(
     Ok(to_js(&doc))
 }
 
+/// A twin document given as JSON text or a plain object, read as it is (limits are not checked).
+fn twin_document(value: &JsValue) -> Result<twindoc::Twin, Error> {
+    twindoc::Twin::from_value(input(value, &Limits::none())?)
+}
+
 /// Every limit violation in a twin (paths from the twin root).
 #[wasm_bindgen(unchecked_return_type = "{ valid: boolean; violations: Violation[] }")]
 pub fn validate(#[wasm_bindgen(unchecked_param_type = "object | string")] twin: JsValue) -> Result<JsValue, JsValue> {
-    let twin = twindoc::Twin::from_value(input(&twin, &Limits::none()).map_err(js_error)?).map_err(js_error)?;
+    let twin = twin_document(&twin).map_err(js_error)?;
     let violations: Vec<Value> = twindoc::validate(&twin)
         .iter()
         .map(|e| serde_json::json!({"code": e.code(), "path": e.path(), "message": e.message()}))
@@ -536,5 +553,106 @@ impl JsDeviceTwin {
         let version = count(&JsValue::from(version), "/version").map_err(js_error)?;
         self.replica.confirm_reported(version);
         Ok(())
+    }
+}
+
+/// A twin given to a query or condition: a `Twin` handle, a plain object or JSON text.
+///
+/// A handle is copied inside WebAssembly memory (no JSON crosses the boundary): wasm-bindgen can
+/// turn a JavaScript value into a Rust object only by taking it away from JavaScript, which would
+/// leave the caller's handle freed, and borrowing it instead needs `unsafe`, which this crate
+/// forbids. So the handle is asked for a copy through a hidden method.
+fn query_twin(value: &JsValue) -> Result<twindoc::Twin, Error> {
+    if value.is_object() {
+        let copy = Reflect::get(value, &JsValue::from_str("__copyForQuery")).unwrap_or_default();
+        if let Some(copy) = copy.dyn_ref::<Function>() {
+            return copy
+                .call0(value)
+                .ok()
+                .and_then(|twin| JsTwin::try_from_js_value(twin).ok())
+                .map(|handle| handle.twin)
+                .ok_or_else(|| argument("", "the Twin cannot be read (was it freed?)"));
+        }
+    }
+    twin_document(value)
+}
+
+/// The twins of a query, in order; an error names the index of the twin at fault (`/2/tags`).
+fn query_twins(twins: &JsValue) -> Result<Vec<twindoc::Twin>, Error> {
+    let twins = twins.dyn_ref::<Array>().ok_or_else(|| {
+        argument(
+            "",
+            "twins must be an array of twins (Twin handles, plain objects or JSON text)",
+        )
+    })?;
+    twins
+        .iter()
+        .enumerate()
+        .map(|(index, twin)| {
+            query_twin(&twin).map_err(|e| Error::new(e.kind(), format!("/{index}{}", e.path()), e.message()))
+        })
+        .collect()
+}
+
+/// The rows of query `text` over `twins`, in their order (S11 of the semantics).
+#[wasm_bindgen(unchecked_return_type = "QueryRow[]")]
+pub fn query(
+    text: &str,
+    #[wasm_bindgen(unchecked_param_type = "TwinInput[]")] twins: JsValue,
+) -> Result<JsValue, JsValue> {
+    JsQuery::new(text)?.run(twins)
+}
+
+/// A query over twins (S11), parsed once, run over any array of twins.
+#[wasm_bindgen(js_name = Query)]
+pub struct JsQuery {
+    query: Query,
+}
+
+#[wasm_bindgen(js_class = Query)]
+impl JsQuery {
+    /// Parses `SELECT ... FROM devices|devices.modules [WHERE ...] [GROUP BY ...]`; malformed
+    /// text throws `InvalidQuery`, its message naming the character offset.
+    #[wasm_bindgen(constructor)]
+    pub fn new(text: &str) -> Result<JsQuery, JsValue> {
+        let query = Query::parse(text).map_err(js_error)?;
+        Ok(JsQuery { query })
+    }
+
+    /// Whether the query selects `twin`: in its collection and with its `WHERE` condition true.
+    pub fn matches(&self, #[wasm_bindgen(unchecked_param_type = "TwinInput")] twin: JsValue) -> Result<bool, JsValue> {
+        Ok(self.query.matches(&query_twin(&twin).map_err(js_error)?))
+    }
+
+    /// The rows of the query over `twins`, in their order.
+    #[wasm_bindgen(unchecked_return_type = "QueryRow[]")]
+    pub fn run(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "TwinInput[]")] twins: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let twins = query_twins(&twins).map_err(js_error)?;
+        Ok(to_js(&self.query.run(&twins)))
+    }
+}
+
+/// A condition alone (S11), as an automatic configuration's `targetCondition`: `*` for every twin.
+#[wasm_bindgen(js_name = Condition)]
+pub struct JsCondition {
+    condition: Condition,
+}
+
+#[wasm_bindgen(js_class = Condition)]
+impl JsCondition {
+    /// Parses a condition (or `*`, or `FROM devices.modules WHERE <condition>`); malformed text
+    /// throws `InvalidQuery`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(text: &str) -> Result<JsCondition, JsValue> {
+        let condition = Condition::parse(text).map_err(js_error)?;
+        Ok(JsCondition { condition })
+    }
+
+    /// Whether the condition is true for `twin` (undefined counts as false).
+    pub fn matches(&self, #[wasm_bindgen(unchecked_param_type = "TwinInput")] twin: JsValue) -> Result<bool, JsValue> {
+        Ok(self.condition.matches(&query_twin(&twin).map_err(js_error)?))
     }
 }

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { runInNewContext } from "node:vm";
 
 const twindoc = createRequire(import.meta.url)("twindoc");
 const { Twin, DeviceTwin } = twindoc;
@@ -256,6 +257,91 @@ test("the device replica: order, stale patches, gaps, catch-up and reported diff
   throwsTwinError(() => DeviceTwin.fromDeviceView({ desired: {} }), "InvalidTwin");
 });
 
+/** A small fleet for the query tests: two devices and a module, as plain documents. */
+function queryFleet() {
+  const a = new Twin("devA", { now: T0 });
+  a.patch("tags", { env: "prod", floor: 12 }, at(1));
+  a.patch("reported", { temp: 20.5 }, at(2));
+  const b = new Twin("devB", { now: T0 });
+  b.patch("tags", { env: "test" }, at(1));
+  b.patch("reported", { temp: 25 }, at(2));
+  const m = new Twin("devA", { moduleId: "m1", now: T0 });
+  m.patch("tags", { env: "prod" }, at(1));
+  const docs = [a, b, m].map((twin) => twin.toJSON());
+  for (const twin of [a, b, m]) twin.free();
+  return docs;
+}
+
+test("query gives the same rows over values, JSON text and Twin handles, and leaves the handles usable", () => {
+  const docs = queryFleet();
+  const text = "SELECT deviceId, tags.env, properties.reported.temp AS t FROM devices";
+  const want = [{ deviceId: "devA", env: "prod", t: 20.5 }, { deviceId: "devB", env: "test", t: 25 }];
+  assert.deepEqual(twindoc.query(text, docs), want);
+  assert.deepEqual(twindoc.query(text, docs.map((doc) => JSON.stringify(doc))), want);
+  const handles = docs.map((doc) => Twin.fromJSON(doc));
+  assert.deepEqual(twindoc.query(text, handles), want);
+  // The handles are read as they are now, and stay theirs after the query.
+  handles[1].patch("reported", { temp: 26 }, at(3));
+  assert.deepEqual(twindoc.query(text, handles)[1], { deviceId: "devB", env: "test", t: 26 });
+  assert.equal(handles[1].version, 5);
+  // The three forms mix in one array, in order.
+  assert.deepEqual(twindoc.query("SELECT * FROM devices.modules", [docs[0], handles[2], JSON.stringify(docs[1])]), [docs[2]]);
+  assert.deepEqual(twindoc.query("SELECT * FROM devices", []), []);
+  // An array made in another realm (an iframe, a vm context) is an array all the same.
+  assert.deepEqual(twindoc.query(text, runInNewContext("docs.slice(1)", { docs })), want.slice(1));
+  for (const handle of handles) handle.free();
+});
+
+test("Query: parsed once, matches and run, with aggregates and TOP", () => {
+  const docs = queryFleet();
+  const prod = new twindoc.Query("SELECT deviceId FROM devices WHERE tags.env = 'prod'");
+  assert.deepEqual(docs.map((doc) => prod.matches(doc)), [true, false, false], "a module is not in FROM devices");
+  const handle = Twin.fromJSON(JSON.stringify(docs[0]));
+  assert.equal(prod.matches(handle), true);
+  assert.equal(prod.matches(JSON.stringify(docs[1])), false);
+  assert.deepEqual(prod.run(docs), [{ deviceId: "devA" }]);
+  assert.deepEqual(prod.run([handle, ...docs]), [{ deviceId: "devA" }, { deviceId: "devA" }]);
+  handle.free();
+  const grouped = new twindoc.Query("SELECT tags.env, COUNT() AS n, AVG(properties.reported.temp) FROM devices GROUP BY tags.env");
+  assert.deepEqual(grouped.run(docs), [{ env: "prod", n: 1, avg: 20.5 }, { env: "test", n: 1, avg: 25 }]);
+  assert.deepEqual(new twindoc.Query("SELECT COUNT() FROM devices.modules").run([]), [{ count: 0 }]);
+  assert.deepEqual(new twindoc.Query("SELECT TOP 1 deviceId FROM devices").run(docs), [{ deviceId: "devA" }]);
+  const target = new twindoc.Condition("tags.env = 'prod'");
+  assert.deepEqual(docs.map((doc) => target.matches(doc)), [true, false, true], "a condition alone looks at no collection");
+  assert.equal(new twindoc.Condition("*").matches("{}"), true);
+  prod.free();
+  grouped.free();
+  target.free();
+});
+
+test("query errors: InvalidQuery with its offset, InvalidTwin at the twin's index, InvalidArgument for a non-array", () => {
+  const docs = queryFleet();
+  for (const parse of [(text) => twindoc.query(text, docs), (text) => new twindoc.Query(text), (text) => new twindoc.Condition(text)]) {
+    assert.throws(() => parse("SELECT * FROM devices WHERE tags.env = "), (error) => {
+      assert.equal(error.name, "TwinError");
+      assert.deepEqual([error.code, error.status, error.errorCode, error.path], ["InvalidQuery", 400, 400004, ""]);
+      assert.match(error.message, /at character offset (39|0)$/);
+      return true;
+    });
+  }
+  const query = new twindoc.Query("SELECT deviceId FROM devices");
+  throwsTwinError(() => query.run([docs[0], 42]), "InvalidTwin", "/1");
+  throwsTwinError(() => query.run([docs[0], "[1]"]), "InvalidTwin", "/1");
+  throwsTwinError(() => query.run(["{"]), "InvalidJson", "/0");
+  throwsTwinError(() => query.run([{ deviceId: "d", tags: [] }]), "InvalidTwin", "/0/tags");
+  throwsTwinError(() => query.run([{ deviceId: "d", tags: { bad: NaN } }]), "InvalidJson", "/0/tags/bad");
+  throwsTwinError(() => query.matches(null), "InvalidTwin", "");
+  throwsTwinError(() => query.matches(new Date()), "InvalidJson", "");
+  for (const twins of [undefined, null, "[]", docs[0], new Set(docs)]) {
+    throwsTwinError(() => query.run(twins), "InvalidArgument", "");
+    throwsTwinError(() => twindoc.query("SELECT * FROM devices", twins), "InvalidArgument", "");
+  }
+  const freed = Twin.fromJSON(docs[0]);
+  freed.free();
+  throwsTwinError(() => query.run([docs[1], freed]), "InvalidArgument", "/1");
+  query.free();
+});
+
 test("the web build loads with init() and behaves the same", async () => {
   const web = await import("twindoc/web");
   await web.default({ module_or_path: readFileSync(new URL("../pkg-web/twindoc_wasm_bg.wasm", import.meta.url)) });
@@ -267,9 +353,14 @@ test("the web build loads with init() and behaves the same", async () => {
 test("TypeScript declarations cover every export", () => {
   const types = readFileSync(new URL("../pkg/twindoc_wasm.d.ts", import.meta.url), "utf8");
   for (const name of ["class Twin", "class DeviceTwin", "function merge", "function diff", "function jsonPatch", "function delta",
-    "function validate", "function writablePropertyAck", "function componentPropertyAck", "interface WriteOutcome", "interface TwinError"]) {
+    "function validate", "function writablePropertyAck", "function componentPropertyAck", "interface WriteOutcome", "interface TwinError",
+    "function query", "class Query", "class Condition", "type TwinInput", "type QueryRow"]) {
     assert.ok(types.includes(`export ${name}`), name);
   }
   assert.match(types, /patch\(section: SectionName \| "twin", body: string \| object, options\?: WriteOptions \| null\): WriteOutcome;/);
+  assert.match(types, /export function query\(text: string, twins: TwinInput\[\]\): QueryRow\[\];/);
+  assert.match(types, /run\(twins: TwinInput\[\]\): QueryRow\[\];/);
+  assert.match(types, /matches\(twin: TwinInput\): boolean;/);
+  assert.ok(!types.includes("__copyForQuery"), "the handle's hidden copy is not API");
   assert.ok(!/: any\b/.test(types), "no untyped parameters or results");
 });

@@ -1,6 +1,6 @@
 // The spec vectors of tests/vectors/*.json, shared with the Rust tests, run through the JavaScript
-// API: once with plain JavaScript values and once with JSON text, so that both ways in are held to
-// the native engine's expectations.
+// API: once with plain JavaScript values and once with JSON text (the query vectors also once with
+// Twin handles), so that every way in is held to the native engine's expectations.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
@@ -80,6 +80,59 @@ function runWrite(testCase, asText) {
   for (const pointer of testCase.expectAbsent ?? []) assert.equal(at(doc, pointer), undefined, pointer);
 }
 
+/** The keys a query case may have (tests/vectors.rs refuses any other, so a misspelt key fails). */
+const QUERY_CASE_KEYS = new Set(["name", "spec", "op", "fleet", "text", "expect", "expectError"]);
+
+/**
+ * A query vector (S11): the rows of `text` over the fleet, the ids of the twins a condition
+ * matches, or the InvalidQuery error, checked as tests/vectors.rs checks them. Rows are compared as
+ * JavaScript values, which cannot tell `20` from `20.0` (the Rust runner does).
+ */
+function runQueryCase(testCase, fleets, form) {
+  const unknown = Object.keys(testCase).filter((key) => !QUERY_CASE_KEYS.has(key));
+  assert.deepEqual(unknown, [], "unknown keys");
+  assert.ok((testCase.expect === undefined) !== (testCase.expectError === undefined), "expect or expectError");
+  const docs = fleets[testCase.fleet];
+  assert.ok(docs, `no fleet ${testCase.fleet}`);
+  const twins = docs.map((doc) => (form === "handles" ? twindoc.Twin.fromJSON(doc) : form === "text" ? JSON.stringify(doc) : doc));
+  try {
+    let got;
+    if (testCase.op === "query") {
+      got = () => twindoc.query(testCase.text, twins);
+    } else {
+      got = () => {
+        const condition = new twindoc.Condition(testCase.text);
+        const id = (doc) => (typeof doc.moduleId === "string" ? `${doc.deviceId}/${doc.moduleId}` : doc.deviceId);
+        return docs.filter((doc, i) => condition.matches(twins[i])).map(id);
+      };
+    }
+    if (testCase.expectError) {
+      const { code, offset, ...rest } = testCase.expectError;
+      assert.deepEqual(Object.keys(rest), [], "unknown keys in expectError");
+      const error = captured(got);
+      assert.equal(error.name, "TwinError", String(error));
+      assert.equal(error.code, code, error.message);
+      assert.equal(error.path, "");
+      assert.equal(error.status, 400);
+      assert.equal(error.errorCode, 400004);
+      assert.ok(error.message.endsWith(` at character offset ${offset}`), error.message);
+    } else {
+      assert.deepEqual(got(), testCase.expect);
+    }
+  } finally {
+    if (form === "handles") twins.forEach((twin) => twin.free());
+  }
+}
+
+function captured(fn) {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  assert.fail("nothing was thrown");
+}
+
 function runCase(testCase, asText) {
   const text = (v) => (asText ? JSON.stringify(v) : v);
   switch (testCase.op) {
@@ -106,10 +159,6 @@ function runCase(testCase, asText) {
       return expectError(() => twindoc.Twin.fromJSON(testCase.text), testCase.expectError);
     case "delta":
       return assert.deepEqual(twindoc.delta(text(testCase.desired), text(testCase.reported)), testCase.expect);
-    case "query":
-    case "condition":
-      // S11 queries are not in the WebAssembly API yet; the Rust tests run these vectors.
-      return;
     default:
       throw new Error(`unknown op ${testCase.op}`);
   }
@@ -118,14 +167,20 @@ function runCase(testCase, asText) {
 const files = readdirSync(dir).filter((name) => name.endsWith(".json")).sort();
 test("the vector files are there", () => assert.ok(files.length >= 10, String(files)));
 
+const FORMS = { values: "JavaScript values", text: "JSON text", handles: "Twin handles" };
+
 for (const file of files) {
-  const { cases } = JSON.parse(readFileSync(new URL(file, dir), "utf8"));
-  for (const asText of [false, true]) {
-    test(`${file} (${asText ? "JSON text" : "JavaScript values"})`, () => {
+  const { cases, fleets } = JSON.parse(readFileSync(new URL(file, dir), "utf8"));
+  // A file with fleets holds query vectors (tests/vectors/README.md), over twins in three forms.
+  const forms = fleets ? ["values", "text", "handles"] : ["values", "text"];
+  for (const form of forms) {
+    test(`${file} (${FORMS[form]})`, () => {
       const failures = [];
+      const expandedFleets = fleets && expand(fleets);
       for (const testCase of cases.map(expand)) {
         try {
-          runCase(testCase, asText);
+          if (fleets) runQueryCase(testCase, expandedFleets, form);
+          else runCase(testCase, form === "text");
         } catch (error) {
           failures.push(`${testCase.name}: ${error.message}`);
         }

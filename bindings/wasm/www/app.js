@@ -1,7 +1,7 @@
 // The twindoc playground. Every twin rule (merge, versions, etags, metadata, errors, what changed)
 // is the engine's, from the web build of the package; this file only moves text between the panes
 // and the engine, and marks places in that text.
-import init, { Twin, diff, jsonPatch } from "../pkg-web/twindoc_wasm.js";
+import init, { Twin, diff, jsonPatch, query } from "../pkg-web/twindoc_wasm.js";
 import { locate, pretty } from "./json-text.js";
 
 const $ = (id) => document.getElementById(id);
@@ -86,6 +86,36 @@ function readTwin(title, read) {
   const value = withTwin($("twin").value, read);
   showTitle(title);
   $("output").textContent = pretty(JSON.stringify(value));
+}
+
+/**
+ * The twins of the fleet pane, each as its own JSON text, so the engine reads their numbers and
+ * member order exactly. Text that is not an array is given as it is, for the engine to refuse.
+ */
+function fleetTwins(text) {
+  const spans = locate(text);
+  if (!spans.has("")) {
+    // Broken JSON text: the engine's parser says where (InvalidJson).
+    Twin.fromJSON(text).free();
+  }
+  if (!text.trimStart().startsWith("[")) return text;
+  const twins = [];
+  for (let i = 0; spans.has(`/${i}`); i++) twins.push(text.slice(...spans.get(`/${i}`)));
+  return twins;
+}
+
+function runQuery() {
+  let rows;
+  try {
+    rows = query($("query").value, fleetTwins($("fleet").value));
+  } catch (error) {
+    // An error's path points into the fleet (`/1/tags`), or is empty for the query text.
+    throw blame(error, "fleet");
+  }
+  showTitle("query: the rows, in fleet order");
+  showOutcome({ rows: rows.length });
+  // query() returns plain objects, so this text is JavaScript's rendering of them.
+  $("output").textContent = pretty(JSON.stringify(rows));
 }
 
 // ---- showing results -----------------------------------------------------------------------
@@ -196,7 +226,7 @@ function syncScroll(pane) {
 
 function clearResult() {
   $("error").hidden = true;
-  for (const id of ["outcome", "changes", "output", "twin-marks", "body-marks"]) $(id).replaceChildren();
+  for (const id of ["outcome", "changes", "output", "twin-marks", "body-marks", "fleet-marks"]) $(id).replaceChildren();
   showTitle("");
   for (const field of document.querySelectorAll(".bad")) field.classList.remove("bad");
 }
@@ -215,6 +245,18 @@ function action(id, run) {
 
 // ---- wiring --------------------------------------------------------------------------------
 
+function showTab(name) {
+  for (const tab of ["twin", "query"]) {
+    $(`tab-${tab}`).setAttribute("aria-selected", String(tab === name));
+    $(`${tab}-inputs`).hidden = tab !== name;
+  }
+  clearResult();
+}
+
+async function loadSampleFleet() {
+  $("fleet").value = await (await fetch("sample-fleet.json")).text();
+}
+
 async function loadSample() {
   // A copy of tests/fixtures/fleet-device.json; the e2e test checks that it stays the same.
   $("twin").value = pretty(await (await fetch("fleet-device.json")).text());
@@ -226,6 +268,13 @@ action("diff", diffPanes);
 action("delta", () => readTwin("delta: what the device has not reached yet", (twin) => twin.delta()));
 action("device-view", () => readTwin("device view: what the device sees", (twin) => twin.deviceView()));
 action("undo", undo);
+action("run-query", runQuery);
+$("tab-twin").addEventListener("click", () => showTab("twin"));
+$("tab-query").addEventListener("click", () => showTab("query"));
+$("sample-fleet").addEventListener("click", loadSampleFleet);
+$("query").addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $("run-query").click();
+});
 // Filling If-Match is not an action: it keeps the result pane, unless the twin cannot be read.
 $("use-etag").addEventListener("click", () => {
   try {
@@ -237,7 +286,7 @@ $("use-etag").addEventListener("click", () => {
   }
 });
 
-for (const pane of ["twin", "body"]) {
+for (const pane of ["twin", "body", "fleet"]) {
   $(pane).addEventListener("scroll", () => syncScroll(pane));
   // A mark belongs to the text it was found in; editing makes it wrong.
   $(pane).addEventListener("input", () => $(`${pane}-marks`).replaceChildren());
@@ -253,7 +302,7 @@ $("file").addEventListener("change", async () => {
 });
 
 try {
-  await Promise.all([init(), loadSample()]);
+  await Promise.all([init(), loadSample(), loadSampleFleet()]);
   $("status").textContent = "engine ready";
   document.body.dataset.ready = "true"; // for the end-to-end test
 } catch (error) {
