@@ -54,9 +54,10 @@ console.log(`twindoc_wasm_bg.wasm: ${raw} bytes raw, ${gzipped} bytes gzipped`);
 // 0.2.0: the compact twin (its own tree, reader and writer beside serde_json) grew the module from
 // about 200 KB to 225 KB raw (100 KB gzipped); issue #13 sets the size budgets anew.
 // Queries (S11: the core's lexer, parser and evaluator, with 128-bit integer arithmetic and
-// grouping) grew it from 226,258 to 299,175 bytes raw (100,574 to 137,136 gzipped); the budget
-// is raised just past that.
-const budget = 300 * 1000;
+// grouping) grew it from 226,258 to 299,175 bytes raw (100,574 to 137,136 gzipped), and the
+// query-aware read of twin text (`QueryRun::push_json`) to 300,094 (137,566); the budget leaves
+// 20 KB of room, and issue #13 is where the module is made smaller again.
+const budget = 320 * 1000;
 if (raw > budget) {
   throw new Error(`the WebAssembly module is ${raw} bytes, over the ${budget}-byte budget`);
 }
