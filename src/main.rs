@@ -536,7 +536,7 @@ impl ValueSplitter {
             if self.in_string {
                 // The string's bytes are skipped in one search.
                 let rest = &buffer[self.at..];
-                let Some(offset) = rest.iter().position(|&b| b == b'"' || b == b'\\') else {
+                let Some(offset) = memchr::memchr2(b'"', b'\\', rest) else {
                     self.at = buffer.len();
                     return None;
                 };
