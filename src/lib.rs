@@ -13,6 +13,7 @@ mod error;
 mod json;
 mod limits;
 mod metadata;
+mod names;
 mod notification;
 mod patch;
 mod query;

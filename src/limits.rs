@@ -421,14 +421,10 @@ pub(crate) fn written_object_size(map: &Map<String, Value>) -> u64 {
         .sum()
 }
 
-/// The keys a section root holds that are not content.
-pub(crate) fn is_section_reserved(key: &str) -> bool {
-    key == "$metadata" || key == "$version"
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::names::is_section_reserved;
     use serde_json::json;
 
     fn check(body: Value, limits: &Limits) -> Result<(), Error> {

@@ -4,11 +4,10 @@ use serde_json::{Map, Value};
 
 use crate::diff::diff_maps;
 use crate::error::{Error, ErrorKind};
-use crate::limits::{check_body, check_nesting, is_section_reserved, members_size, MAX_NESTING};
+use crate::limits::{check_body, check_nesting, members_size, MAX_NESTING};
+use crate::names::{is_section_reserved, VERSION};
 use crate::patch::{merge_object, size_change, without_nulls};
 use crate::{Limits, Section};
-
-const VERSION: &str = "$version";
 
 /// What [`DeviceTwin::apply_desired_patch`] did with a desired patch notification.
 #[derive(Clone, Debug, PartialEq)]

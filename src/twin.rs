@@ -17,13 +17,13 @@ use crate::doc::inline;
 use crate::doc::node::{check_nesting as node_nesting, Node, Object, NO_STAMP};
 use crate::doc::read::read;
 use crate::doc::section::{
-    compact, merge, place_reserved, replace_notification, size_change, DocumentOut, MetadataForm, SectionOut, METADATA,
-    VERSION,
+    compact, merge, place_reserved, replace_notification, size_change, DocumentOut, MetadataForm, SectionOut,
 };
-use crate::doc::stamps::{Metadata, Stamp, Stamps, Time, LAST_UPDATED, LAST_UPDATED_VERSION};
+use crate::doc::stamps::{Metadata, Stamp, Stamps, Time};
 use crate::error::{Error, ErrorKind};
 use crate::json::check_input_size;
-use crate::limits::{check_body, check_nesting, is_section_reserved, written_object_size, MAX_NESTING};
+use crate::limits::{check_body, check_nesting, written_object_size, MAX_NESTING};
+use crate::names::{is_section_reserved, LAST_UPDATED, LAST_UPDATED_VERSION, METADATA, VERSION};
 use crate::notification::Notification;
 use crate::patch::without_nulls;
 use crate::{Limits, Timestamp};
@@ -817,7 +817,7 @@ impl Twin {
         let mut section_version = None;
         for plan in &plans {
             if plan.section != Section::Tags {
-                section_version = Some(next(self.section_version(plan.section).unwrap_or(0), "$version")?);
+                section_version = Some(next(self.section_version(plan.section).unwrap_or(0), VERSION)?);
             }
         }
         let current_etag = self.etag();

@@ -6,10 +6,8 @@ use serde_json::{Map, Value};
 
 use super::node::{Member, Node, Object, StampId, NO_STAMP};
 use super::stamps::{read_metadata, Metadata, Stamps};
-use crate::limits::{is_section_reserved, written_size};
-
-pub(crate) const METADATA: &str = "$metadata";
-pub(crate) const VERSION: &str = "$version";
+use crate::limits::written_size;
+use crate::names::{is_section_reserved, METADATA, VERSION};
 
 /// How a section's `$metadata` is held.
 #[derive(Clone, Debug)]
