@@ -18,6 +18,7 @@ mod notification;
 mod patch;
 mod query;
 mod replica;
+mod size;
 mod timestamp;
 mod twin;
 mod validate;

@@ -22,10 +22,11 @@ use crate::doc::section::{
 use crate::doc::stamps::{Metadata, Stamp, Stamps, Time};
 use crate::error::{Error, ErrorKind};
 use crate::json::check_input_size;
-use crate::limits::{check_body, check_nesting, written_object_size, MAX_NESTING};
+use crate::limits::{check_body, check_nesting, MAX_NESTING};
 use crate::names::{is_section_reserved, LAST_UPDATED, LAST_UPDATED_VERSION, METADATA, VERSION};
 use crate::notification::Notification;
 use crate::patch::without_nulls;
+use crate::size::written_object_size;
 use crate::{Limits, Timestamp};
 
 /// One of the three writable parts of a twin.

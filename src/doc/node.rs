@@ -346,6 +346,7 @@ impl Node {
 
     /// The S4 size: strings their UTF-8 bytes, numbers 8, booleans 4, objects their keys' bytes
     /// plus their values' sizes, arrays their elements' sizes, `null` 0.
+    // `size::value_size` is the same formula on `serde_json` values.
     pub(crate) fn size(&self) -> u64 {
         match self {
             Node::Null => 0,
