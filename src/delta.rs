@@ -4,8 +4,8 @@
 use serde_json::{Map, Number, Value};
 
 use crate::error::Error;
-use crate::limits::object_pair;
 use crate::names::{is_section_reserved, LAST_UPDATED_VERSION, METADATA, VERSION};
+use crate::nesting::object_pair;
 use crate::patch::without_nulls;
 use crate::{Section, Twin};
 

@@ -14,6 +14,7 @@ mod json;
 mod limits;
 mod metadata;
 mod names;
+mod nesting;
 mod notification;
 mod patch;
 mod query;

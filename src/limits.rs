@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind, PathStack, Token};
+use crate::nesting::too_nested;
 
 /// How deep the engine itself walks a document, section root being depth 0, whatever the limits.
 ///
@@ -190,60 +191,6 @@ pub(crate) fn collect_violations<'a>(
         found.append(&mut checker.found);
     }
     found
-}
-
-/// Checks only the engine's nesting bound, for documents loaded from outside: `value` sits at
-/// `depth`, and no object or array in it may lie deeper than `bound`.
-pub(crate) fn check_nesting(value: &Value, depth: usize, bound: usize) -> Result<(), Error> {
-    fn walk<'a>(value: &'a Value, depth: usize, bound: usize, path: &mut PathStack<'a>) -> Result<(), Error> {
-        match value {
-            Value::Object(_) | Value::Array(_) if depth > bound => Err(too_nested(path.pointer())),
-            Value::Object(map) => map.iter().try_for_each(|(k, v)| {
-                path.push(Token::Key(k));
-                walk(v, depth + 1, bound, path)?;
-                path.pop();
-                Ok(())
-            }),
-            Value::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| {
-                path.push(Token::Index(i));
-                walk(v, depth + 1, bound, path)?;
-                path.pop();
-                Ok(())
-            }),
-            _ => Ok(()),
-        }
-    }
-    walk(value, depth, bound, &mut PathStack::default())
-}
-
-type Object = Map<String, Value>;
-
-/// Two documents as objects (`NotAnObject` otherwise, naming them as `what`), each within the
-/// engine's nesting bound; one level more is allowed for a section's `$metadata`, which mirrors
-/// the content one level deeper.
-pub(crate) fn object_pair<'a>(
-    first: &'a Value,
-    second: &'a Value,
-    what: &str,
-) -> Result<(&'a Object, &'a Object), Error> {
-    let (Value::Object(first_map), Value::Object(second_map)) = (first, second) else {
-        return Err(Error::new(
-            ErrorKind::NotAnObject,
-            "",
-            format!("{what} must be JSON objects"),
-        ));
-    };
-    check_nesting(first, 0, MAX_NESTING + 1)?;
-    check_nesting(second, 0, MAX_NESTING + 1)?;
-    Ok((first_map, second_map))
-}
-
-fn too_nested(path: String) -> Error {
-    Error::new(
-        ErrorKind::InvalidJson,
-        path,
-        format!("the document is nested deeper than the engine's bound of {MAX_NESTING} levels"),
-    )
 }
 
 #[derive(PartialEq)]

@@ -3,8 +3,9 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind};
-use crate::limits::{check_nesting, MAX_NESTING};
+use crate::limits::MAX_NESTING;
 use crate::metadata::Stamp;
+use crate::nesting::check_nesting;
 use crate::size::{value_size, written_size};
 
 /// Merges `patch` into `doc` by the twin rules of [S2](crate::semantics#s2-writes), on plain
