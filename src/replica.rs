@@ -2,9 +2,10 @@
 
 use serde_json::{Map, Value};
 
+use crate::check::check_body;
 use crate::diff::diff_maps;
 use crate::error::{Error, ErrorKind};
-use crate::limits::{check_body, MAX_NESTING};
+use crate::limits::MAX_NESTING;
 use crate::names::{is_section_reserved, VERSION};
 use crate::nesting::check_nesting;
 use crate::patch::{merge_object, size_change, without_nulls};

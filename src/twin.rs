@@ -13,6 +13,7 @@ use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::check::check_body;
 use crate::doc::inline;
 use crate::doc::node::{Node, Object, NO_STAMP};
 use crate::doc::read::read;
@@ -22,7 +23,7 @@ use crate::doc::section::{
 use crate::doc::stamps::{Metadata, Stamp, Stamps, Time};
 use crate::error::{Error, ErrorKind};
 use crate::json::check_input_size;
-use crate::limits::{check_body, MAX_NESTING};
+use crate::limits::MAX_NESTING;
 use crate::names::{is_section_reserved, LAST_UPDATED, LAST_UPDATED_VERSION, METADATA, VERSION};
 use crate::nesting::{check_nesting, check_node_nesting};
 use crate::notification::Notification;
