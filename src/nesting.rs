@@ -10,25 +10,79 @@ use crate::limits::MAX_NESTING;
 /// Checks only the engine's nesting bound, for documents loaded from outside: `value` sits at
 /// `depth`, and no object or array in it may lie deeper than `bound`.
 pub(crate) fn check_nesting(value: &Value, depth: usize, bound: usize) -> Result<(), Error> {
-    fn walk<'a>(value: &'a Value, depth: usize, bound: usize, path: &mut PathStack<'a>) -> Result<(), Error> {
-        match value {
-            Value::Object(_) | Value::Array(_) if depth > bound => Err(too_nested(path.pointer())),
-            Value::Object(map) => map.iter().try_for_each(|(k, v)| {
-                path.push(Token::Key(k));
-                walk(v, depth + 1, bound, path)?;
-                path.pop();
-                Ok(())
-            }),
-            Value::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| {
-                path.push(Token::Index(i));
-                walk(v, depth + 1, bound, path)?;
-                path.pop();
-                Ok(())
-            }),
+    walk(value, depth, bound, &mut PathStack::default()).map_err(|path| too_nested(path.pointer()))
+}
+
+/// The engine's nesting bound on a node read from outside: `node` sits at `depth`, and no object
+/// or array in it may lie deeper than `bound`. `prefix` is the pointer of `node`.
+pub(crate) fn check_node_nesting(node: &Node, depth: usize, bound: usize, prefix: &str) -> Result<(), Error> {
+    walk(node, depth, bound, &mut PathStack::default())
+        .map_err(|path| too_nested(format!("{prefix}{}", path.pointer())))
+}
+
+/// The walk of both checks: `tree` sits at `depth`; the path of the first object or array deeper
+/// than `bound` is the error.
+fn walk<'a, T: Tree>(tree: &'a T, depth: usize, bound: usize, path: &mut PathStack<'a>) -> Result<(), PathStack<'a>> {
+    if depth > bound && tree.is_container() {
+        return Err(std::mem::take(path));
+    }
+    tree.try_for_each_child(|token, child| {
+        path.push(token);
+        walk(child, depth + 1, bound, path)?;
+        path.pop();
+        Ok(())
+    })
+}
+
+/// The two JSON trees the engine reads documents into: `serde_json` values, and the twin's nodes.
+/// Generic, not dynamic: each check gets a walk of its own.
+trait Tree {
+    /// Whether this is an object or an array.
+    fn is_container(&self) -> bool;
+    /// Calls `visit` on each member of an object or element of an array, with the token naming
+    /// it, up to the first error.
+    fn try_for_each_child<'a>(
+        &'a self,
+        visit: impl FnMut(Token<'a>, &'a Self) -> Result<(), PathStack<'a>>,
+    ) -> Result<(), PathStack<'a>>;
+}
+
+impl Tree for Value {
+    fn is_container(&self) -> bool {
+        matches!(self, Value::Object(_) | Value::Array(_))
+    }
+    fn try_for_each_child<'a>(
+        &'a self,
+        mut visit: impl FnMut(Token<'a>, &'a Self) -> Result<(), PathStack<'a>>,
+    ) -> Result<(), PathStack<'a>> {
+        match self {
+            Value::Object(map) => map.iter().try_for_each(|(k, v)| visit(Token::Key(k), v)),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, v)| visit(Token::Index(i), v)),
             _ => Ok(()),
         }
     }
-    walk(value, depth, bound, &mut PathStack::default())
+}
+
+impl Tree for Node {
+    fn is_container(&self) -> bool {
+        matches!(self, Node::Object(_) | Node::Array(_))
+    }
+    fn try_for_each_child<'a>(
+        &'a self,
+        mut visit: impl FnMut(Token<'a>, &'a Self) -> Result<(), PathStack<'a>>,
+    ) -> Result<(), PathStack<'a>> {
+        match self {
+            Node::Object(object) => object.iter().try_for_each(|(k, v)| visit(Token::Key(k), v)),
+            Node::Array(items) => items
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, v)| visit(Token::Index(i), v)),
+            _ => Ok(()),
+        }
+    }
 }
 
 type Object = Map<String, Value>;
@@ -62,31 +116,6 @@ pub(crate) fn too_nested(path: String) -> Error {
     )
 }
 
-/// The engine's nesting bound on a node read from outside: `node` sits at `depth`, and no object
-/// or array in it may lie deeper than `bound`. `prefix` is the pointer of `node`.
-pub(crate) fn check_node_nesting(node: &Node, depth: usize, bound: usize, prefix: &str) -> Result<(), Error> {
-    fn walk<'a>(node: &'a Node, depth: usize, bound: usize, path: &mut PathStack<'a>) -> Result<(), PathStack<'a>> {
-        match node {
-            Node::Object(_) | Node::Array(_) if depth > bound => Err(std::mem::take(path)),
-            Node::Object(object) => object.iter().try_for_each(|(k, v)| {
-                path.push(Token::Key(k));
-                walk(v, depth + 1, bound, path)?;
-                path.pop();
-                Ok(())
-            }),
-            Node::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| {
-                path.push(Token::Index(i));
-                walk(v, depth + 1, bound, path)?;
-                path.pop();
-                Ok(())
-            }),
-            _ => Ok(()),
-        }
-    }
-    walk(node, depth, bound, &mut PathStack::default())
-        .map_err(|path| too_nested(format!("{prefix}{}", path.pointer())))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +128,17 @@ mod tests {
         assert!(check_node_nesting(&node, 0, 3, "").is_ok());
         let e = check_node_nesting(&node, 0, 2, "/x").unwrap_err();
         assert_eq!((e.code(), e.path()), ("InvalidJson", "/x/a/0/b"));
+    }
+
+    #[test]
+    fn values_and_nodes_fail_at_the_same_path() {
+        let value = json!({"a": [{"b": {}}, [[1]]], "c": {"d": []}});
+        let node = Node::from_value(&value, NO_STAMP, false);
+        for bound in 0..4 {
+            let by_value = check_nesting(&value, 0, bound).map_err(|e| e.path().to_owned());
+            let by_node = check_node_nesting(&node, 0, bound, "").map_err(|e| e.path().to_owned());
+            assert_eq!(by_value, by_node, "bound {bound}");
+        }
+        assert_eq!(check_nesting(&value, 0, 1).unwrap_err().path(), "/a/0");
     }
 }
