@@ -4,13 +4,10 @@
 use serde_json::{Map, Number, Value};
 
 use crate::error::Error;
-use crate::limits::{is_section_reserved, object_pair};
-use crate::metadata::LAST_UPDATED_VERSION;
+use crate::names::{is_section_reserved, LAST_UPDATED_VERSION, METADATA, VERSION};
+use crate::nesting::object_pair;
 use crate::patch::without_nulls;
 use crate::{Section, Twin};
-
-const METADATA: &str = "$metadata";
-const VERSION: &str = "$version";
 
 /// What the device has not reached yet: every desired member that reported lacks or holds a
 /// different value for, with its path from the root ([S9](crate::semantics#s9-diff-and-delta)).

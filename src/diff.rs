@@ -6,7 +6,8 @@ use json_patch::{AddOperation, Patch, PatchOperation, RemoveOperation, ReplaceOp
 use serde_json::{Map, Value};
 
 use crate::error::Error;
-use crate::limits::{is_section_reserved, object_pair};
+use crate::names::is_section_reserved;
+use crate::nesting::object_pair;
 use crate::patch::without_nulls;
 
 /// The smallest merge patch `P` that turns `old` into `new`

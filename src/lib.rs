@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod check;
 mod delta;
 mod diff;
 mod doc;
@@ -13,10 +14,13 @@ mod error;
 mod json;
 mod limits;
 mod metadata;
+mod names;
+mod nesting;
 mod notification;
 mod patch;
 mod query;
 mod replica;
+mod size;
 mod timestamp;
 mod twin;
 mod validate;

@@ -5,8 +5,7 @@ use std::cell::OnceCell;
 
 use serde_json::{Map, Value};
 
-// The member names of a metadata node are the stamps' own.
-pub(crate) use crate::doc::stamps::{LAST_UPDATED, LAST_UPDATED_BY, LAST_UPDATED_BY_DIGEST, LAST_UPDATED_VERSION};
+use crate::names::{LAST_UPDATED, LAST_UPDATED_BY, LAST_UPDATED_BY_DIGEST, LAST_UPDATED_VERSION};
 use crate::Timestamp;
 
 /// Sets `map[key]`, allocating the key only when it is new.

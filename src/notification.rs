@@ -7,6 +7,8 @@ use std::io;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
+use crate::names::VERSION;
+
 /// The desired-properties notification of a write: its body (the patch as given, `null`s
 /// included, or for a replace the new content with `null` at every member it removed) and the
 /// desired `$version` it brings the device to.
@@ -52,7 +54,7 @@ impl<'a> Notification<'a> {
     /// The notification as a JSON value: the body, then `"$version"`.
     pub fn to_value(&self) -> Value {
         let mut out = self.body.clone().into_owned();
-        out.insert("$version".into(), self.version.into());
+        out.insert(VERSION.into(), self.version.into());
         Value::Object(out)
     }
 
@@ -82,7 +84,7 @@ impl Serialize for Notification<'_> {
         for (key, value) in self.body.iter() {
             map.serialize_entry(key, value)?;
         }
-        map.serialize_entry("$version", &self.version)?;
+        map.serialize_entry(VERSION, &self.version)?;
         map.end()
     }
 }

@@ -3,8 +3,10 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind};
-use crate::limits::{check_nesting, value_size, written_size, MAX_NESTING};
+use crate::limits::MAX_NESTING;
 use crate::metadata::Stamp;
+use crate::nesting::check_nesting;
+use crate::size::{value_size, written_size};
 
 /// Merges `patch` into `doc` by the twin rules of [S2](crate::semantics#s2-writes), on plain
 /// JSON (no metadata, no counters, no limits).
@@ -157,6 +159,8 @@ fn has_null_member(object: &Map<String, Value>) -> bool {
 }
 
 /// How much the S4 size of `target` changes when `patch` is merged into it, without merging.
+// `doc::section::size_change` is this walk on the twin's own tree. One definition for both would
+// need a trait over the two trees (member lookup, object, size): more code than the copy saves.
 pub(crate) fn size_change(target: &Map<String, Value>, patch: &Map<String, Value>) -> i128 {
     patch
         .iter()

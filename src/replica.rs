@@ -2,13 +2,15 @@
 
 use serde_json::{Map, Value};
 
+use crate::check::check_body;
 use crate::diff::diff_maps;
 use crate::error::{Error, ErrorKind};
-use crate::limits::{check_body, check_nesting, is_section_reserved, members_size, MAX_NESTING};
+use crate::limits::MAX_NESTING;
+use crate::names::{is_section_reserved, VERSION};
+use crate::nesting::check_nesting;
 use crate::patch::{merge_object, size_change, without_nulls};
+use crate::size::members_size;
 use crate::{Limits, Section};
-
-const VERSION: &str = "$version";
 
 /// What [`DeviceTwin::apply_desired_patch`] did with a desired patch notification.
 #[derive(Clone, Debug, PartialEq)]

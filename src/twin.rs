@@ -13,19 +13,22 @@ use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::check::check_body;
 use crate::doc::inline;
-use crate::doc::node::{check_nesting as node_nesting, Node, Object, NO_STAMP};
+use crate::doc::node::{Node, Object, NO_STAMP};
 use crate::doc::read::read;
 use crate::doc::section::{
-    compact, merge, place_reserved, replace_notification, size_change, DocumentOut, MetadataForm, SectionOut, METADATA,
-    VERSION,
+    compact, merge, place_reserved, replace_notification, size_change, DocumentOut, MetadataForm, SectionOut,
 };
-use crate::doc::stamps::{Metadata, Stamp, Stamps, Time, LAST_UPDATED, LAST_UPDATED_VERSION};
+use crate::doc::stamps::{Metadata, Stamp, Stamps, Time};
 use crate::error::{Error, ErrorKind};
 use crate::json::check_input_size;
-use crate::limits::{check_body, check_nesting, is_section_reserved, written_object_size, MAX_NESTING};
+use crate::limits::MAX_NESTING;
+use crate::names::{is_section_reserved, LAST_UPDATED, LAST_UPDATED_VERSION, METADATA, VERSION};
+use crate::nesting::{check_nesting, check_node_nesting};
 use crate::notification::Notification;
 use crate::patch::without_nulls;
+use crate::size::written_object_size;
 use crate::{Limits, Timestamp};
 
 /// One of the three writable parts of a twin.
@@ -291,7 +294,7 @@ impl Twin {
     /// already, else it is read here.
     fn from_parts(mut doc: Object, forms: Option<[MetadataForm; 2]>) -> Result<Twin, Error> {
         for (key, value) in doc.iter() {
-            node_nesting(value, 1, MAX_NESTING + 3, &format!("/{}", crate::error::escaped(key)))?;
+            check_node_nesting(value, 1, MAX_NESTING + 3, &format!("/{}", crate::error::escaped(key)))?;
         }
         expect_type(&doc, "", "version", "a non-negative integer", |v| v.as_u64().is_some())?;
         expect_type(&doc, "", "etag", "a string", |v| v.as_str().is_some())?;
@@ -817,7 +820,7 @@ impl Twin {
         let mut section_version = None;
         for plan in &plans {
             if plan.section != Section::Tags {
-                section_version = Some(next(self.section_version(plan.section).unwrap_or(0), "$version")?);
+                section_version = Some(next(self.section_version(plan.section).unwrap_or(0), VERSION)?);
             }
         }
         let current_etag = self.etag();

@@ -1,7 +1,7 @@
 //! Every limit violation in a twin at once.
 
+use crate::check::collect_violations;
 use crate::error::{Error, ErrorKind};
-use crate::limits::collect_violations;
 use crate::{Limits, Section, Twin};
 
 /// Every violation of IoT Hub's limits ([`Limits::azure`]) in a twin, not just the first: key

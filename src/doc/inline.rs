@@ -5,8 +5,8 @@
 use serde_json::{Map, Value};
 
 use super::node::{Object, NO_STAMP};
-use super::section::{METADATA, VERSION};
 use crate::metadata::{names_configurations, set, Stamp};
+use crate::names::{METADATA, VERSION};
 use crate::patch::{merge_object, Meta};
 use crate::Timestamp;
 

@@ -9,8 +9,6 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Number, Value};
 
-use crate::error::{Error, ErrorKind, PathStack, Token};
-
 /// A member's metadata stamp: an index into its section's stamp table, or [`NO_STAMP`].
 pub(crate) type StampId = u32;
 
@@ -346,6 +344,7 @@ impl Node {
 
     /// The S4 size: strings their UTF-8 bytes, numbers 8, booleans 4, objects their keys' bytes
     /// plus their values' sizes, arrays their elements' sizes, `null` 0.
+    // `size::value_size` is the same formula on `serde_json` values.
     pub(crate) fn size(&self) -> u64 {
         match self {
             Node::Null => 0,
@@ -547,39 +546,6 @@ impl Visitor<'_> for KeySeed {
     }
 }
 
-/// The engine's nesting bound on a node read from outside: `node` sits at `depth`, and no object
-/// or array in it may lie deeper than `bound`. `prefix` is the pointer of `node`.
-pub(crate) fn check_nesting(node: &Node, depth: usize, bound: usize, prefix: &str) -> Result<(), Error> {
-    fn walk<'a>(node: &'a Node, depth: usize, bound: usize, path: &mut PathStack<'a>) -> Result<(), PathStack<'a>> {
-        match node {
-            Node::Object(_) | Node::Array(_) if depth > bound => Err(std::mem::take(path)),
-            Node::Object(object) => object.iter().try_for_each(|(k, v)| {
-                path.push(Token::Key(k));
-                walk(v, depth + 1, bound, path)?;
-                path.pop();
-                Ok(())
-            }),
-            Node::Array(items) => items.iter().enumerate().try_for_each(|(i, v)| {
-                path.push(Token::Index(i));
-                walk(v, depth + 1, bound, path)?;
-                path.pop();
-                Ok(())
-            }),
-            _ => Ok(()),
-        }
-    }
-    walk(node, depth, bound, &mut PathStack::default()).map_err(|path| {
-        Error::new(
-            ErrorKind::InvalidJson,
-            format!("{prefix}{}", path.pointer()),
-            format!(
-                "the document is nested deeper than the engine's bound of {} levels",
-                crate::MAX_NESTING
-            ),
-        )
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -655,13 +621,5 @@ mod tests {
         assert_eq!(node.size(), 2 + 3 + 1 + 8 + 1 + 4 + 1 + 1 + 8 + 2 + 1);
         let written = Node::from_value(&value, NO_STAMP, true);
         assert!(written.as_object().unwrap().get("z").is_none());
-    }
-
-    #[test]
-    fn nesting_beyond_the_bound_names_its_path() {
-        let node = Node::from_value(&json!({"a": [{"b": {}}]}), NO_STAMP, false);
-        assert!(check_nesting(&node, 0, 3, "").is_ok());
-        let e = check_nesting(&node, 0, 2, "/x").unwrap_err();
-        assert_eq!((e.code(), e.path()), ("InvalidJson", "/x/a/0/b"));
     }
 }

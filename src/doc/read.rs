@@ -14,10 +14,13 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::node::{KeySeed, Member, Node, Object, StampId, NO_STAMP};
-use super::section::{MetadataForm, METADATA, VERSION};
+use super::section::MetadataForm;
 use super::stamps::Stamps;
-use super::stamps::{Interner, StampText, LAST_UPDATED, LAST_UPDATED_BY, LAST_UPDATED_BY_DIGEST, LAST_UPDATED_VERSION};
-use crate::limits::{is_section_reserved, MAX_NESTING};
+use super::stamps::{Interner, StampText};
+use crate::limits::MAX_NESTING;
+use crate::names::{
+    is_section_reserved, LAST_UPDATED, LAST_UPDATED_BY, LAST_UPDATED_BY_DIGEST, LAST_UPDATED_VERSION, METADATA, VERSION,
+};
 
 /// A document read by the fast path: its tree, and desired's and reported's metadata forms.
 pub(crate) struct Read {

@@ -6,10 +6,8 @@ use serde_json::{Map, Value};
 
 use super::node::{Member, Node, Object, StampId, NO_STAMP};
 use super::stamps::{read_metadata, Metadata, Stamps};
-use crate::limits::{is_section_reserved, written_size};
-
-pub(crate) const METADATA: &str = "$metadata";
-pub(crate) const VERSION: &str = "$version";
+use crate::names::{is_section_reserved, METADATA, VERSION};
+use crate::size::written_size;
 
 /// How a section's `$metadata` is held.
 #[derive(Clone, Debug)]
@@ -105,6 +103,7 @@ fn set(target: &mut Object, key: &str, value: Node, stamp: StampId, change: &mut
 }
 
 /// How much the S4 size of `target` changes when `patch` is merged into it, without merging.
+// `patch::size_change` is this walk on `serde_json` values; see there why they are two.
 pub(crate) fn size_change(target: Option<&Object>, patch: &Map<String, Value>) -> i128 {
     patch
         .iter()

@@ -14,13 +14,7 @@ use std::collections::HashMap;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use super::node::{Member, Node, Object, StampId, NO_STAMP};
-use crate::limits::is_section_reserved;
-
-pub(crate) const LAST_UPDATED: &str = "$lastUpdated";
-pub(crate) const LAST_UPDATED_VERSION: &str = "$lastUpdatedVersion";
-/// Name the configuration that last wrote a node: no longer true once the engine re-stamps it.
-pub(crate) const LAST_UPDATED_BY: &str = "$lastUpdatedBy";
-pub(crate) const LAST_UPDATED_BY_DIGEST: &str = "$lastUpdatedByDigest";
+use crate::names::{is_section_reserved, LAST_UPDATED, LAST_UPDATED_BY, LAST_UPDATED_BY_DIGEST, LAST_UPDATED_VERSION};
 
 /// What a metadata node holds besides its children, written in this order.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
