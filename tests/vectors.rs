@@ -478,27 +478,27 @@ fn run_diff(case: &DiffCase) -> Result<(), String> {
     Ok(())
 }
 
-/// What a diff leads to (S9): `new` without its `null` members (outside arrays), with the root
-/// `$metadata` and `$version` of `old`.
+/// What a diff leads to (S9): `new` without its `null` members (outside arrays), except those
+/// that are `null` in `old` too (unchanged), with the root `$metadata` and `$version` of `old`.
 fn reached(old: &Value, new: &Value) -> Value {
-    fn without_nulls(value: &Value) -> Value {
-        match value {
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .filter(|(_, v)| !v.is_null())
-                    .map(|(k, v)| (k.clone(), without_nulls(v)))
-                    .collect(),
-            ),
-            other => other.clone(),
-        }
+    fn merged(old: Option<&Value>, new: &Value) -> Value {
+        let Value::Object(new) = new else { return new.clone() };
+        let old = old.and_then(Value::as_object);
+        let before = |key: &str| old.and_then(|old| old.get(key));
+        let kept = |(key, value): &(&String, &Value)| !value.is_null() || before(key).is_some_and(Value::is_null);
+        Value::Object(
+            new.iter()
+                .filter(kept)
+                .map(|(key, value)| (key.clone(), merged(before(key), value)))
+                .collect(),
+        )
     }
     let reserved = |key: &str| key == "$metadata" || key == "$version";
     let mut out = serde_json::Map::new();
-    for (key, value) in new.as_object().into_iter().flatten() {
-        if !reserved(key) && !value.is_null() {
-            out.insert(key.clone(), without_nulls(value));
-        }
-    }
+    let Value::Object(content) = merged(Some(old), new) else {
+        unreachable!("diffs are of objects")
+    };
+    out.extend(content.into_iter().filter(|(key, _)| !reserved(key)));
     for (key, value) in old.as_object().into_iter().flatten() {
         if reserved(key) {
             out.insert(key.clone(), value.clone());

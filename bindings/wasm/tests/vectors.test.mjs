@@ -182,15 +182,18 @@ function captured(fn) {
   assert.fail("nothing was thrown");
 }
 
-/** What a diff leads to (S9): `newDoc` without its `null` members (outside arrays), with the root
- * `$metadata` and `$version` of `oldDoc`. */
+/** What a diff leads to (S9): `newDoc` without its `null` members (outside arrays), except those
+ * that are `null` in `oldDoc` too (unchanged), with the root `$metadata` and `$version` of `oldDoc`. */
 function reached(oldDoc, newDoc) {
-  const withoutNulls = (value) =>
-    value && typeof value === "object" && !Array.isArray(value)
-      ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]))
-      : value;
+  const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+  const merged = (before, after) => {
+    if (!isObject(after)) return after;
+    const old = isObject(before) ? before : {};
+    const kept = Object.entries(after).filter(([key, value]) => value !== null || (Object.hasOwn(old, key) && old[key] === null));
+    return Object.fromEntries(kept.map(([key, value]) => [key, merged(old[key], value)]));
+  };
   const reserved = (key) => key === "$metadata" || key === "$version";
-  const out = withoutNulls(Object.fromEntries(Object.entries(newDoc).filter(([key]) => !reserved(key))));
+  const out = Object.fromEntries(Object.entries(merged(oldDoc, newDoc)).filter(([key]) => !reserved(key)));
   for (const [key, value] of Object.entries(oldDoc)) if (reserved(key)) out[key] = value;
   return out;
 }
