@@ -162,22 +162,9 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Escapes one reference token of a JSON Pointer (RFC 6901): `~` as `~0`, `/` as `~1`.
-pub(crate) fn escape_token(token: &str, out: &mut String) {
-    for c in token.chars() {
-        match c {
-            '~' => out.push_str("~0"),
-            '/' => out.push_str("~1"),
-            c => out.push(c),
-        }
-    }
-}
-
-/// One reference token of a JSON Pointer, escaped.
+/// One reference token of a JSON Pointer, escaped (kept here for the modules that name it so).
 pub(crate) fn escaped(token: &str) -> String {
-    let mut out = String::with_capacity(token.len());
-    escape_token(token, &mut out);
-    out
+    crate::pointer::escape_pointer_token(token).into_owned()
 }
 
 /// A path under construction while walking a document: the reference tokens from the root.
@@ -209,7 +196,7 @@ impl<'a> PathStack<'a> {
         for token in &self.tokens {
             out.push('/');
             match token {
-                Token::Key(k) => escape_token(k, &mut out),
+                Token::Key(k) => crate::pointer::push_escaped(k, &mut out),
                 Token::Index(i) => out.push_str(&i.to_string()),
             }
         }

@@ -26,6 +26,7 @@ use crate::json::check_input_size;
 use crate::limits::{check_body, check_nesting, is_section_reserved, written_object_size, MAX_NESTING};
 use crate::notification::Notification;
 use crate::patch::without_nulls;
+use crate::pointer::unescape_pointer_token;
 use crate::{Limits, Timestamp};
 
 /// One of the three writable parts of a twin.
@@ -441,7 +442,7 @@ impl Twin {
         if pointer.is_empty() {
             return Some(self.content_value(section));
         }
-        let mut tokens = pointer.strip_prefix('/')?.split('/').map(unescape);
+        let mut tokens = pointer.strip_prefix('/')?.split('/').map(unescape_pointer_token);
         let first = tokens.next()?;
         if section != Section::Tags && is_section_reserved(&first) {
             return None;
@@ -576,7 +577,7 @@ impl Twin {
         let object = self.section_object(section)?;
         let tokens: Vec<String> = match pointer {
             "" => Vec::new(),
-            _ => pointer.strip_prefix('/')?.split('/').map(unescape).collect(),
+            _ => pointer.strip_prefix('/')?.split('/').map(|t| unescape_pointer_token(t).into_owned()).collect(),
         };
         match self.form(section) {
             MetadataForm::None => None,
@@ -971,10 +972,6 @@ fn section_mut(doc: &mut Object, section: Section) -> &mut Object {
         _ => doc.entry("properties").make_object(),
     };
     holder.entry(section.name()).make_object()
-}
-
-fn unescape(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
 }
 
 /// An RFC 6901 array index: digits, without a leading zero.
