@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
 /// What went wrong, with a stable name (see [`ErrorKind::name`]).
 ///
 /// The names and their HTTP status / IoT Hub error codes are part of the public contract and
@@ -94,6 +96,19 @@ impl fmt::Display for ErrorKind {
 ///
 /// For writes the pointer is relative to the section root (`{"a": {"b.c": 1}}` gives `/a/b.c`);
 /// for size limits and preconditions it is empty.
+///
+/// It serializes as the error line of the command line and the fields of a JavaScript
+/// `TwinError`: `code`, `status`, `errorCode`, `path` and `message` (the message alone, without
+/// the path).
+///
+/// ```
+/// use twindoc::{Error, ErrorKind};
+/// let error = Error::new(ErrorKind::InvalidKey, "/a/b c", "a key cannot hold a space");
+/// assert_eq!(
+///     serde_json::to_string(&error).unwrap(),
+///     r#"{"code":"InvalidKey","status":400,"errorCode":400004,"path":"/a/b c","message":"a key cannot hold a space"}"#
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
@@ -161,6 +176,18 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+impl Serialize for Error {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Error", 5)?;
+        out.serialize_field("code", self.code())?;
+        out.serialize_field("status", &self.status())?;
+        out.serialize_field("errorCode", &self.error_code())?;
+        out.serialize_field("path", self.path())?;
+        out.serialize_field("message", self.message())?;
+        out.end()
+    }
+}
 
 /// One reference token of a JSON Pointer, escaped (kept here for the modules that name it so).
 pub(crate) fn escaped(token: &str) -> String {

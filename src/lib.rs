@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 mod delta;
+mod desired_report;
 mod diff;
 mod doc;
 mod error;
@@ -28,6 +29,7 @@ pub mod semantics {
 }
 
 pub use delta::{component_property_ack, delta, writable_property_ack};
+pub use desired_report::DesiredUpdateReport;
 pub use diff::{diff, diff_json_patch};
 pub use error::{Error, ErrorKind};
 pub use json::parse_json;
@@ -39,4 +41,4 @@ pub use query::{Condition, Query, QueryRun};
 pub use replica::{DesiredUpdate, DeviceTwin};
 pub use timestamp::Timestamp;
 pub use twin::{LastUpdated, Section, Twin, WriteOptions, WriteOutcome};
-pub use validate::validate;
+pub use validate::{validate, ValidationReport};

@@ -30,8 +30,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::de::{SeqAccess, Visitor};
 use serde::{Deserializer, Serialize};
-use serde_json::{json, Value};
-use twindoc::{Error, ErrorKind, Limits, Query, Section, Timestamp, Twin, WriteOptions, WriteOutcome};
+use serde_json::Value;
+use twindoc::{
+    Error, ErrorKind, Limits, Query, Section, Timestamp, Twin, ValidationReport, WriteOptions, WriteOutcome,
+};
 
 /// Azure IoT Hub device twin documents: writes, metadata, versions and limits.
 #[derive(Parser)]
@@ -226,13 +228,8 @@ fn fail(failure: Failure) -> ExitCode {
     // If stderr itself cannot be written to, the exit code is all that is left to say.
     match failure {
         Failure::Rejected(error) => {
-            let line = json!({
-                "code": error.code(),
-                "status": error.status(),
-                "errorCode": error.error_code(),
-                "path": error.path(),
-                "message": error.message(),
-            });
+            // Serializing a struct of strings and numbers cannot fail.
+            let line = serde_json::to_string(&error).unwrap_or_default();
             let _ = writeln!(io::stderr().lock(), "{line}");
             ExitCode::from(1)
         }
@@ -266,12 +263,8 @@ fn run(cli: &Cli) -> Result<Output, Failure> {
         }
         Command::Validate { twin } => {
             let twin = read_twin(twin, &Limits::azure())?;
-            let violations: Vec<Value> = twindoc::validate(&twin)
-                .iter()
-                .map(|e| json!({"code": e.code(), "path": e.path(), "message": e.message()}))
-                .collect();
-            let valid = violations.is_empty();
-            render(&json!({"valid": valid, "violations": violations}), pretty, valid)
+            let report = ValidationReport::of(&twin);
+            render(&report, pretty, report.is_valid())
         }
         Command::Diff { old, new, format } => {
             one_stdin(old, new)?;

@@ -167,7 +167,22 @@ impl WriteOutcome<'_> {
 }
 
 /// When a node of `$metadata` was last written.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// It serializes as `{"time": "...", "version": N}`, `version` being `null` outside desired, as
+/// the JavaScript `lastUpdated` answers.
+///
+/// ```
+/// use twindoc::{Section, Twin, WriteOptions};
+/// let mut twin = Twin::new("devA", "2026-11-28T10:00:00Z".parse()?);
+/// twin.patch(Section::Desired, &serde_json::json!({"fan": 1}), &WriteOptions::new("2026-11-28T10:00:01Z".parse()?))?;
+/// let stamp = twin.last_updated(Section::Desired, "/fan").expect("written");
+/// assert_eq!(
+///     serde_json::to_string(&stamp).unwrap(),
+///     r#"{"time":"2026-11-28T10:00:01.0000000Z","version":2}"#
+/// );
+/// # Ok::<(), twindoc::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LastUpdated {
     /// `$lastUpdated`, as the twin holds it.
     pub time: String,

@@ -10,9 +10,11 @@
 
 mod convert;
 
-use js_sys::{Array, Date, Function, Reflect};
+use js_sys::{Array, Date, Function, Object, Reflect};
 use serde_json::Value;
-use twindoc::{Condition, DesiredUpdate, Error, ErrorKind, Limits, Query, Section, Timestamp, WriteOptions};
+use twindoc::{
+    Condition, DesiredUpdateReport, Error, ErrorKind, Limits, Query, Section, Timestamp, ValidationReport, WriteOptions,
+};
 use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
 
@@ -57,15 +59,11 @@ extern "C" {
 fn js_error(error: Error) -> JsValue {
     let js = js_sys::Error::new(&error.to_string());
     js.set_name("TwinError");
-    for (key, value) in [
-        ("code", JsValue::from_str(error.code())),
-        ("status", JsValue::from(error.status())),
-        ("errorCode", JsValue::from(error.error_code())),
-        ("path", JsValue::from_str(error.path())),
-    ] {
-        // Setting a data property on a fresh Error object cannot fail.
-        let _ = Reflect::set(&js, &JsValue::from_str(key), &value);
-    }
+    // The fields of the core's serialization (the CLI's error line), but the Error's own message,
+    // which names the path.
+    let fields: Object = to_js(&error).unchecked_into();
+    let _ = Reflect::delete_property(&fields, &JsValue::from_str("message"));
+    Object::assign(&js, &fields);
     js.into()
 }
 
@@ -305,10 +303,10 @@ impl JsTwin {
         path: &str,
     ) -> Result<JsValue, JsValue> {
         let section: Section = section.parse().map_err(js_error)?;
-        Ok(match self.twin.last_updated(section, path) {
-            Some(stamp) => to_js(&serde_json::json!({"time": stamp.time, "version": stamp.version})),
-            None => JsValue::NULL,
-        })
+        Ok(self
+            .twin
+            .last_updated(section, path)
+            .map_or(JsValue::NULL, |stamp| to_js(&stamp)))
     }
 
     /// What the device has not reached yet (S9), Plug and Play acknowledgements included.
@@ -346,13 +344,7 @@ fn twin_document(value: &JsValue) -> Result<twindoc::Twin, Error> {
 #[wasm_bindgen(unchecked_return_type = "{ valid: boolean; violations: Violation[] }")]
 pub fn validate(#[wasm_bindgen(unchecked_param_type = "object | string")] twin: JsValue) -> Result<JsValue, JsValue> {
     let twin = twin_document(&twin).map_err(js_error)?;
-    let violations: Vec<Value> = twindoc::validate(&twin)
-        .iter()
-        .map(|e| serde_json::json!({"code": e.code(), "path": e.path(), "message": e.message()}))
-        .collect();
-    Ok(to_js(
-        &serde_json::json!({"valid": violations.is_empty(), "violations": violations}),
-    ))
+    Ok(to_js(&ValidationReport::of(&twin)))
 }
 
 /// The merge patch that turns `oldDoc` into `newDoc` (`null` for removed members).
@@ -500,16 +492,8 @@ impl JsDeviceTwin {
         #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
     ) -> Result<JsValue, JsValue> {
         let patch = input(&patch, &Limits::none()).map_err(js_error)?;
-        let answer = match self.replica.apply_desired_patch(&patch).map_err(js_error)? {
-            DesiredUpdate::Applied { patch } => {
-                serde_json::json!({"status": "applied", "version": self.replica.desired_version(), "patch": patch})
-            }
-            DesiredUpdate::Stale { version } => serde_json::json!({"status": "stale", "version": version}),
-            DesiredUpdate::Gap { expected, got } => {
-                serde_json::json!({"status": "gap", "version": got, "expected": expected})
-            }
-        };
-        Ok(to_js(&answer))
+        let update = self.replica.apply_desired_patch(&patch).map_err(js_error)?;
+        Ok(to_js(&DesiredUpdateReport::new(update, self.replica.desired_version())))
     }
 
     /// Replaces the desired state from a full device view; returns the catch-up patch (with
