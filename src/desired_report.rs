@@ -78,7 +78,10 @@ mod tests {
     #[test]
     fn stale_and_gap_name_the_patch_version() {
         let stale = DesiredUpdateReport::new(DesiredUpdate::Stale { version: 3 }, 5);
-        assert_eq!(serde_json::to_value(&stale).unwrap(), json!({"status": "stale", "version": 3}));
+        assert_eq!(
+            serde_json::to_value(&stale).unwrap(),
+            json!({"status": "stale", "version": 3})
+        );
         let gap = DesiredUpdateReport::new(DesiredUpdate::Gap { expected: 6, got: 9 }, 5);
         assert_eq!(
             serde_json::to_string(&gap).unwrap(),

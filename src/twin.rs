@@ -592,7 +592,11 @@ impl Twin {
         let object = self.section_object(section)?;
         let tokens: Vec<String> = match pointer {
             "" => Vec::new(),
-            _ => pointer.strip_prefix('/')?.split('/').map(|t| unescape_pointer_token(t).into_owned()).collect(),
+            _ => pointer
+                .strip_prefix('/')?
+                .split('/')
+                .map(|t| unescape_pointer_token(t).into_owned())
+                .collect(),
         };
         match self.form(section) {
             MetadataForm::None => None,

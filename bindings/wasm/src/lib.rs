@@ -13,7 +13,8 @@ mod convert;
 use js_sys::{Array, Date, Function, Object, Reflect};
 use serde_json::Value;
 use twindoc::{
-    Condition, DesiredUpdateReport, Error, ErrorKind, Limits, Query, Section, Timestamp, ValidationReport, WriteOptions,
+    Condition, DesiredUpdateReport, Error, ErrorKind, Limits, LimitsOverrides, Query, Section, TimeInput, Timestamp,
+    ValidationReport, WriteOptions,
 };
 use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
@@ -26,8 +27,9 @@ const TYPES: &str = r#"
 export type Time = string | number | Date;
 /** A section of a twin; "twin" writes a twin-shaped body's tags and desired parts at once. */
 export type SectionName = "tags" | "desired" | "reported";
-/** Limits over IoT Hub's defaults ("azure"); "none" switches the numeric limits off. */
+/** Limits over a base: IoT Hub's ("azure", the default) or none ("none", the numeric limits off). */
 export interface LimitsObject {
+  base?: "azure" | "none";
   maxKeyBytes?: number; maxValueBytes?: number; maxDepth?: number;
   tagsBytes?: number; desiredBytes?: number; reportedBytes?: number;
 }
@@ -84,27 +86,21 @@ fn member(options: &JsValue, name: &str) -> Result<Option<JsValue>, Error> {
     Ok((!value.is_undefined() && !value.is_null()).then_some(value))
 }
 
-/// A time: RFC 3339 text, Unix milliseconds or a `Date`; absent means the clock, read here
-/// (the core never reads one).
+/// A time: a [`TimeInput`] (a string is read as the CLI reads `--now`: all digits are Unix
+/// milliseconds), a number of milliseconds or a `Date`; absent means the clock, read here (the
+/// core never reads one).
 fn time(value: Option<JsValue>) -> Result<Timestamp, Error> {
     let Some(value) = value else {
         return Timestamp::from_unix_millis(Date::now() as i64);
     };
-    if let Some(text) = value.as_string() {
-        return Timestamp::parse_rfc3339(&text);
-    }
-    let millis = match value.dyn_ref::<Date>() {
-        Some(date) => date.get_time(),
-        None => value.as_f64().unwrap_or(f64::NAN),
+    let input = match value.as_string() {
+        Some(text) => text.parse::<TimeInput>()?,
+        None => TimeInput::from_unix_millis_f64(match value.dyn_ref::<Date>() {
+            Some(date) => date.get_time(),
+            None => value.as_f64().unwrap_or(f64::NAN),
+        })?,
     };
-    if !millis.is_finite() || millis.fract() != 0.0 || millis.abs() > 9e15 {
-        return Err(Error::new(
-            ErrorKind::InvalidTimestamp,
-            "",
-            "a time is RFC 3339 text, whole Unix milliseconds or a valid Date",
-        ));
-    }
-    Timestamp::from_unix_millis(millis as i64)
+    input.timestamp()
 }
 
 /// A whole, non-negative number that fits the engine's counters and sizes.
@@ -115,42 +111,16 @@ fn count(value: &JsValue, path: &str) -> Result<u64, Error> {
     }
 }
 
+/// The `limits` option: [`LimitsOverrides`] in its JSON form, read by the core.
 fn limits(value: Option<JsValue>) -> Result<Limits, Error> {
     let Some(value) = value else {
         return Ok(Limits::azure());
     };
-    match value.as_string().as_deref() {
-        Some("azure") => return Ok(Limits::azure()),
-        Some("none") => return Ok(Limits::none()),
-        Some(other) => {
-            return Err(argument(
-                "/limits",
-                format!("limits {other:?} is neither \"azure\" nor \"none\""),
-            ))
-        }
-        None => {}
-    }
-    let mut limits = Limits::azure();
-    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-    if let Some(n) = member(&value, "maxKeyBytes")? {
-        limits = limits.with_max_key_bytes(size(count(&n, "/limits/maxKeyBytes")?));
-    }
-    if let Some(n) = member(&value, "maxValueBytes")? {
-        limits = limits.with_max_value_bytes(size(count(&n, "/limits/maxValueBytes")?));
-    }
-    if let Some(n) = member(&value, "maxDepth")? {
-        limits = limits.with_max_depth(size(count(&n, "/limits/maxDepth")?));
-    }
-    if let Some(n) = member(&value, "tagsBytes")? {
-        limits = limits.with_tags_bytes(count(&n, "/limits/tagsBytes")?);
-    }
-    if let Some(n) = member(&value, "desiredBytes")? {
-        limits = limits.with_desired_bytes(count(&n, "/limits/desiredBytes")?);
-    }
-    if let Some(n) = member(&value, "reportedBytes")? {
-        limits = limits.with_reported_bytes(count(&n, "/limits/reportedBytes")?);
-    }
-    Ok(limits)
+    let value = convert::from_js(&value).map_err(|e| {
+        let at = format!("/limits{}", e.path());
+        argument(&at, format!("{at} is not a JSON value: {}", e.message()))
+    })?;
+    Ok(LimitsOverrides::from_json(&value, "/limits")?.to_limits())
 }
 
 fn write_options(options: &JsValue) -> Result<WriteOptions, Error> {
