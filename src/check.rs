@@ -95,7 +95,7 @@ impl<'l, 'a> Checker<'l, 'a> {
     fn child(&mut self, token: Token<'a>, check: impl FnOnce(&mut Self) -> Result<(), Error>) -> Result<(), Error> {
         if self.mode == Mode::First {
             return check(self).map_err(|e| match token {
-                Token::Key(key) => e.under(&format!("/{}", crate::error::escaped(key))),
+                Token::Key(key) => e.under(&format!("/{}", crate::pointer::escape_pointer_token(key))),
                 Token::Index(i) => e.under(&format!("/{i}")),
             });
         }

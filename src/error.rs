@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
 /// What went wrong, with a stable name (see [`ErrorKind::name`]).
 ///
 /// The names and their HTTP status / IoT Hub error codes are part of the public contract and
@@ -94,6 +96,19 @@ impl fmt::Display for ErrorKind {
 ///
 /// For writes the pointer is relative to the section root (`{"a": {"b.c": 1}}` gives `/a/b.c`);
 /// for size limits and preconditions it is empty.
+///
+/// It serializes as the error line of the command line and the fields of a JavaScript
+/// `TwinError`: `code`, `status`, `errorCode`, `path` and `message` (the message alone, without
+/// the path).
+///
+/// ```
+/// use twindoc::{Error, ErrorKind};
+/// let error = Error::new(ErrorKind::InvalidKey, "/a/b c", "a key cannot hold a space");
+/// assert_eq!(
+///     serde_json::to_string(&error).unwrap(),
+///     r#"{"code":"InvalidKey","status":400,"errorCode":400004,"path":"/a/b c","message":"a key cannot hold a space"}"#
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     kind: ErrorKind,
@@ -162,22 +177,16 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Escapes one reference token of a JSON Pointer (RFC 6901): `~` as `~0`, `/` as `~1`.
-pub(crate) fn escape_token(token: &str, out: &mut String) {
-    for c in token.chars() {
-        match c {
-            '~' => out.push_str("~0"),
-            '/' => out.push_str("~1"),
-            c => out.push(c),
-        }
+impl Serialize for Error {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_struct("Error", 5)?;
+        out.serialize_field("code", self.code())?;
+        out.serialize_field("status", &self.status())?;
+        out.serialize_field("errorCode", &self.error_code())?;
+        out.serialize_field("path", self.path())?;
+        out.serialize_field("message", self.message())?;
+        out.end()
     }
-}
-
-/// One reference token of a JSON Pointer, escaped.
-pub(crate) fn escaped(token: &str) -> String {
-    let mut out = String::with_capacity(token.len());
-    escape_token(token, &mut out);
-    out
 }
 
 /// A path under construction while walking a document: the reference tokens from the root.
@@ -209,7 +218,7 @@ impl<'a> PathStack<'a> {
         for token in &self.tokens {
             out.push('/');
             match token {
-                Token::Key(k) => escape_token(k, &mut out),
+                Token::Key(k) => crate::pointer::push_escaped(k, &mut out),
                 Token::Index(i) => out.push_str(&i.to_string()),
             }
         }

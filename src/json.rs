@@ -2,7 +2,8 @@
 
 use serde_json::Value;
 
-use crate::error::{escaped, Error, ErrorKind};
+use crate::error::{Error, ErrorKind};
+use crate::pointer::escape_pointer_token;
 use crate::Limits;
 
 /// Parses JSON text as the engine does for every text input (bodies, documents).
@@ -107,7 +108,7 @@ fn first_inexact_integer(text: &str) -> Option<String> {
                 let integral = !literal.contains(['.', 'e', 'E']);
                 if integral && literal.parse::<i64>().is_err() && literal.parse::<u64>().is_err() {
                     let pointer = stack.iter().map(|frame| match frame {
-                        Frame::Object(Some(key)) => format!("/{}", escaped(key)),
+                        Frame::Object(Some(key)) => format!("/{}", escape_pointer_token(key)),
                         Frame::Object(None) => String::new(),
                         Frame::Array(index) => format!("/{index}"),
                     });

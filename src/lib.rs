@@ -8,6 +8,7 @@
 
 mod check;
 mod delta;
+mod desired_report;
 mod diff;
 mod doc;
 mod error;
@@ -17,7 +18,9 @@ mod metadata;
 mod names;
 mod nesting;
 mod notification;
+mod options;
 mod patch;
+mod pointer;
 mod query;
 mod replica;
 mod size;
@@ -31,14 +34,17 @@ pub mod semantics {
 }
 
 pub use delta::{component_property_ack, delta, writable_property_ack};
+pub use desired_report::DesiredUpdateReport;
 pub use diff::{diff, diff_json_patch};
 pub use error::{Error, ErrorKind};
 pub use json::parse_json;
 pub use limits::{Limits, DEFAULT_MAX_INPUT_BYTES, MAX_NESTING};
 pub use notification::Notification;
+pub use options::{LimitsBase, LimitsOverrides, TimeInput};
 pub use patch::merge;
+pub use pointer::{escape_pointer_token, unescape_pointer_token};
 pub use query::{Condition, Query, QueryRun};
 pub use replica::{DesiredUpdate, DeviceTwin};
 pub use timestamp::Timestamp;
 pub use twin::{LastUpdated, Section, Twin, WriteOptions, WriteOutcome};
-pub use validate::validate;
+pub use validate::{validate, ValidationReport};

@@ -30,8 +30,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde::de::{SeqAccess, Visitor};
 use serde::{Deserializer, Serialize};
-use serde_json::{json, Value};
-use twindoc::{Error, ErrorKind, Limits, Query, Section, Timestamp, Twin, WriteOptions, WriteOutcome};
+use serde_json::Value;
+use twindoc::{
+    Error, ErrorKind, Limits, LimitsBase, LimitsOverrides, Query, Section, TimeInput, Timestamp, Twin,
+    ValidationReport, WriteOptions, WriteOutcome,
+};
 
 /// Azure IoT Hub device twin documents: writes, metadata, versions and limits.
 #[derive(Parser)]
@@ -226,13 +229,8 @@ fn fail(failure: Failure) -> ExitCode {
     // If stderr itself cannot be written to, the exit code is all that is left to say.
     match failure {
         Failure::Rejected(error) => {
-            let line = json!({
-                "code": error.code(),
-                "status": error.status(),
-                "errorCode": error.error_code(),
-                "path": error.path(),
-                "message": error.message(),
-            });
+            // Serializing a struct of strings and numbers cannot fail.
+            let line = serde_json::to_string(&error).unwrap_or_default();
             let _ = writeln!(io::stderr().lock(), "{line}");
             ExitCode::from(1)
         }
@@ -266,12 +264,8 @@ fn run(cli: &Cli) -> Result<Output, Failure> {
         }
         Command::Validate { twin } => {
             let twin = read_twin(twin, &Limits::azure())?;
-            let violations: Vec<Value> = twindoc::validate(&twin)
-                .iter()
-                .map(|e| json!({"code": e.code(), "path": e.path(), "message": e.message()}))
-                .collect();
-            let valid = violations.is_empty();
-            render(&json!({"valid": valid, "violations": violations}), pretty, valid)
+            let report = ValidationReport::of(&twin);
+            render(&report, pretty, report.is_valid())
         }
         Command::Diff { old, new, format } => {
             one_stdin(old, new)?;
@@ -673,36 +667,28 @@ fn finish(outcome: WriteOutcome, twin: &Twin, args: &WriteArgs, pretty: bool) ->
     }
 }
 
-/// IoT Hub's limits (or none, with `--no-limits`), changed by the limit flags.
+/// IoT Hub's limits (or none, with `--no-limits`), changed by the limit flags: the overrides
+/// JavaScript's `limits` option gives.
 fn limits(args: &WriteArgs) -> Limits {
-    let mut limits = if args.no_limits {
-        Limits::none()
+    let base = if args.no_limits {
+        LimitsBase::None
     } else {
-        Limits::azure()
+        LimitsBase::Azure
     };
-    if let Some(n) = args.max_key_bytes {
-        limits = limits.with_max_key_bytes(n);
+    LimitsOverrides {
+        base,
+        max_key_bytes: args.max_key_bytes,
+        max_value_bytes: args.max_value_bytes,
+        max_depth: args.max_depth,
+        tags_bytes: args.tags_bytes,
+        desired_bytes: args.desired_bytes,
+        reported_bytes: args.reported_bytes,
     }
-    if let Some(n) = args.max_value_bytes {
-        limits = limits.with_max_value_bytes(n);
-    }
-    if let Some(n) = args.max_depth {
-        limits = limits.with_max_depth(n);
-    }
-    if let Some(n) = args.tags_bytes {
-        limits = limits.with_tags_bytes(n);
-    }
-    if let Some(n) = args.desired_bytes {
-        limits = limits.with_desired_bytes(n);
-    }
-    if let Some(n) = args.reported_bytes {
-        limits = limits.with_reported_bytes(n);
-    }
-    limits
+    .to_limits()
 }
 
-/// The time of a write: `--now` (Unix milliseconds when all digits, else RFC 3339), or the
-/// system clock.
+/// The time of a write: `--now` (a [`TimeInput`]: Unix milliseconds when all digits, else RFC
+/// 3339), or the system clock.
 fn time(now: Option<&str>) -> Result<Timestamp, Failure> {
     let Some(text) = now else {
         let nanos = match SystemTime::now().duration_since(UNIX_EPOCH) {
@@ -713,18 +699,7 @@ fn time(now: Option<&str>) -> Result<Timestamp, Failure> {
             nanos.map_err(|_| Failure::rejected(ErrorKind::InvalidTimestamp, "the system clock is out of range"))?;
         return Ok(Timestamp::from_unix_nanos(nanos)?);
     };
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        let millis: i64 = text.parse().map_err(|_| {
-            Failure::rejected(
-                ErrorKind::InvalidTimestamp,
-                format!("{text} Unix milliseconds is out of range"),
-            )
-        })?;
-        Ok(Timestamp::from_unix_millis(millis)?)
-    } else {
-        Ok(Timestamp::parse_rfc3339(text)?)
-    }
+    Ok(text.parse::<TimeInput>()?.timestamp()?)
 }
 
 /// Refuses to read two inputs from stdin.

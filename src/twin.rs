@@ -28,6 +28,7 @@ use crate::names::{is_section_reserved, LAST_UPDATED, LAST_UPDATED_VERSION, META
 use crate::nesting::{check_nesting, check_node_nesting};
 use crate::notification::Notification;
 use crate::patch::without_nulls;
+use crate::pointer::unescape_pointer_token;
 use crate::size::written_object_size;
 use crate::{Limits, Timestamp};
 
@@ -169,7 +170,22 @@ impl WriteOutcome<'_> {
 }
 
 /// When a node of `$metadata` was last written.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// It serializes as `{"time": "...", "version": N}`, `version` being `null` outside desired, as
+/// the JavaScript `lastUpdated` answers.
+///
+/// ```
+/// use twindoc::{Section, Twin, WriteOptions};
+/// let mut twin = Twin::new("devA", "2026-11-28T10:00:00Z".parse()?);
+/// twin.patch(Section::Desired, &serde_json::json!({"fan": 1}), &WriteOptions::new("2026-11-28T10:00:01Z".parse()?))?;
+/// let stamp = twin.last_updated(Section::Desired, "/fan").expect("written");
+/// assert_eq!(
+///     serde_json::to_string(&stamp).unwrap(),
+///     r#"{"time":"2026-11-28T10:00:01.0000000Z","version":2}"#
+/// );
+/// # Ok::<(), twindoc::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LastUpdated {
     /// `$lastUpdated`, as the twin holds it.
     pub time: String,
@@ -278,7 +294,8 @@ impl Twin {
         };
         // Checked before the conversion, which recurses.
         doc.iter().try_for_each(|(key, value)| {
-            check_nesting(value, 1, MAX_NESTING + 3).map_err(|e| e.under(&format!("/{}", crate::error::escaped(key))))
+            check_nesting(value, 1, MAX_NESTING + 3)
+                .map_err(|e| e.under(&format!("/{}", crate::pointer::escape_pointer_token(key))))
         })?;
         Twin::from_node(Node::from_value(&value, NO_STAMP, false))
     }
@@ -294,7 +311,12 @@ impl Twin {
     /// already, else it is read here.
     fn from_parts(mut doc: Object, forms: Option<[MetadataForm; 2]>) -> Result<Twin, Error> {
         for (key, value) in doc.iter() {
-            check_node_nesting(value, 1, MAX_NESTING + 3, &format!("/{}", crate::error::escaped(key)))?;
+            check_node_nesting(
+                value,
+                1,
+                MAX_NESTING + 3,
+                &format!("/{}", crate::pointer::escape_pointer_token(key)),
+            )?;
         }
         expect_type(&doc, "", "version", "a non-negative integer", |v| v.as_u64().is_some())?;
         expect_type(&doc, "", "etag", "a string", |v| v.as_str().is_some())?;
@@ -444,7 +466,7 @@ impl Twin {
         if pointer.is_empty() {
             return Some(self.content_value(section));
         }
-        let mut tokens = pointer.strip_prefix('/')?.split('/').map(unescape);
+        let mut tokens = pointer.strip_prefix('/')?.split('/').map(unescape_pointer_token);
         let first = tokens.next()?;
         if section != Section::Tags && is_section_reserved(&first) {
             return None;
@@ -579,7 +601,11 @@ impl Twin {
         let object = self.section_object(section)?;
         let tokens: Vec<String> = match pointer {
             "" => Vec::new(),
-            _ => pointer.strip_prefix('/')?.split('/').map(unescape).collect(),
+            _ => pointer
+                .strip_prefix('/')?
+                .split('/')
+                .map(|t| unescape_pointer_token(t).into_owned())
+                .collect(),
         };
         match self.form(section) {
             MetadataForm::None => None,
@@ -974,10 +1000,6 @@ fn section_mut(doc: &mut Object, section: Section) -> &mut Object {
         _ => doc.entry("properties").make_object(),
     };
     holder.entry(section.name()).make_object()
-}
-
-fn unescape(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
 }
 
 /// An RFC 6901 array index: digits, without a leading zero.

@@ -54,7 +54,7 @@ pub(crate) fn from_js(value: &JsValue) -> Result<Value, Error> {
     convert(value, 0, &mut path).map_err(|(kind, message)| {
         let pointer: String = path
             .iter()
-            .map(|token: &String| format!("/{}", escape(token)))
+            .map(|token: &String| format!("/{}", twindoc::escape_pointer_token(token)))
             .collect();
         Error::new(kind, pointer, message)
     })
@@ -147,10 +147,6 @@ fn convert_number(number: f64) -> Result<Value, Failure> {
 fn is_plain(object: &Object) -> bool {
     let prototype = Object::get_prototype_of(object);
     prototype.is_null() || Object::get_prototype_of(&prototype).is_null()
-}
-
-fn escape(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 /// A JSON document out, as a plain JavaScript value (through the engine's own JSON text and

@@ -10,9 +10,12 @@
 
 mod convert;
 
-use js_sys::{Array, Date, Function, Reflect};
+use js_sys::{Array, Date, Function, Object, Reflect};
 use serde_json::Value;
-use twindoc::{Condition, DesiredUpdate, Error, ErrorKind, Limits, Query, Section, Timestamp, WriteOptions};
+use twindoc::{
+    Condition, DesiredUpdateReport, Error, ErrorKind, Limits, LimitsOverrides, Query, Section, TimeInput, Timestamp,
+    ValidationReport, WriteOptions,
+};
 use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
 
@@ -24,8 +27,9 @@ const TYPES: &str = r#"
 export type Time = string | number | Date;
 /** A section of a twin; "twin" writes a twin-shaped body's tags and desired parts at once. */
 export type SectionName = "tags" | "desired" | "reported";
-/** Limits over IoT Hub's defaults ("azure"); "none" switches the numeric limits off. */
+/** Limits over a base: IoT Hub's ("azure", the default) or none ("none", the numeric limits off). */
 export interface LimitsObject {
+  base?: "azure" | "none";
   maxKeyBytes?: number; maxValueBytes?: number; maxDepth?: number;
   tagsBytes?: number; desiredBytes?: number; reportedBytes?: number;
 }
@@ -57,15 +61,11 @@ extern "C" {
 fn js_error(error: Error) -> JsValue {
     let js = js_sys::Error::new(&error.to_string());
     js.set_name("TwinError");
-    for (key, value) in [
-        ("code", JsValue::from_str(error.code())),
-        ("status", JsValue::from(error.status())),
-        ("errorCode", JsValue::from(error.error_code())),
-        ("path", JsValue::from_str(error.path())),
-    ] {
-        // Setting a data property on a fresh Error object cannot fail.
-        let _ = Reflect::set(&js, &JsValue::from_str(key), &value);
-    }
+    // The fields of the core's serialization (the CLI's error line), but the Error's own message,
+    // which names the path.
+    let fields: Object = to_js(&error).unchecked_into();
+    let _ = Reflect::delete_property(&fields, &JsValue::from_str("message"));
+    Object::assign(&js, &fields);
     js.into()
 }
 
@@ -86,27 +86,21 @@ fn member(options: &JsValue, name: &str) -> Result<Option<JsValue>, Error> {
     Ok((!value.is_undefined() && !value.is_null()).then_some(value))
 }
 
-/// A time: RFC 3339 text, Unix milliseconds or a `Date`; absent means the clock, read here
-/// (the core never reads one).
+/// A time: a [`TimeInput`] (a string is read as the CLI reads `--now`: all digits are Unix
+/// milliseconds), a number of milliseconds or a `Date`; absent means the clock, read here (the
+/// core never reads one).
 fn time(value: Option<JsValue>) -> Result<Timestamp, Error> {
     let Some(value) = value else {
         return Timestamp::from_unix_millis(Date::now() as i64);
     };
-    if let Some(text) = value.as_string() {
-        return Timestamp::parse_rfc3339(&text);
-    }
-    let millis = match value.dyn_ref::<Date>() {
-        Some(date) => date.get_time(),
-        None => value.as_f64().unwrap_or(f64::NAN),
+    let input = match value.as_string() {
+        Some(text) => text.parse::<TimeInput>()?,
+        None => TimeInput::from_unix_millis_f64(match value.dyn_ref::<Date>() {
+            Some(date) => date.get_time(),
+            None => value.as_f64().unwrap_or(f64::NAN),
+        })?,
     };
-    if !millis.is_finite() || millis.fract() != 0.0 || millis.abs() > 9e15 {
-        return Err(Error::new(
-            ErrorKind::InvalidTimestamp,
-            "",
-            "a time is RFC 3339 text, whole Unix milliseconds or a valid Date",
-        ));
-    }
-    Timestamp::from_unix_millis(millis as i64)
+    input.timestamp()
 }
 
 /// A whole, non-negative number that fits the engine's counters and sizes.
@@ -117,42 +111,16 @@ fn count(value: &JsValue, path: &str) -> Result<u64, Error> {
     }
 }
 
+/// The `limits` option: [`LimitsOverrides`] in its JSON form, read by the core.
 fn limits(value: Option<JsValue>) -> Result<Limits, Error> {
     let Some(value) = value else {
         return Ok(Limits::azure());
     };
-    match value.as_string().as_deref() {
-        Some("azure") => return Ok(Limits::azure()),
-        Some("none") => return Ok(Limits::none()),
-        Some(other) => {
-            return Err(argument(
-                "/limits",
-                format!("limits {other:?} is neither \"azure\" nor \"none\""),
-            ))
-        }
-        None => {}
-    }
-    let mut limits = Limits::azure();
-    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-    if let Some(n) = member(&value, "maxKeyBytes")? {
-        limits = limits.with_max_key_bytes(size(count(&n, "/limits/maxKeyBytes")?));
-    }
-    if let Some(n) = member(&value, "maxValueBytes")? {
-        limits = limits.with_max_value_bytes(size(count(&n, "/limits/maxValueBytes")?));
-    }
-    if let Some(n) = member(&value, "maxDepth")? {
-        limits = limits.with_max_depth(size(count(&n, "/limits/maxDepth")?));
-    }
-    if let Some(n) = member(&value, "tagsBytes")? {
-        limits = limits.with_tags_bytes(count(&n, "/limits/tagsBytes")?);
-    }
-    if let Some(n) = member(&value, "desiredBytes")? {
-        limits = limits.with_desired_bytes(count(&n, "/limits/desiredBytes")?);
-    }
-    if let Some(n) = member(&value, "reportedBytes")? {
-        limits = limits.with_reported_bytes(count(&n, "/limits/reportedBytes")?);
-    }
-    Ok(limits)
+    let value = convert::from_js(&value).map_err(|e| {
+        let at = format!("/limits{}", e.path());
+        argument(&at, format!("{at} is not a JSON value: {}", e.message()))
+    })?;
+    Ok(LimitsOverrides::from_json(&value, "/limits")?.to_limits())
 }
 
 fn write_options(options: &JsValue) -> Result<WriteOptions, Error> {
@@ -305,10 +273,10 @@ impl JsTwin {
         path: &str,
     ) -> Result<JsValue, JsValue> {
         let section: Section = section.parse().map_err(js_error)?;
-        Ok(match self.twin.last_updated(section, path) {
-            Some(stamp) => to_js(&serde_json::json!({"time": stamp.time, "version": stamp.version})),
-            None => JsValue::NULL,
-        })
+        Ok(self
+            .twin
+            .last_updated(section, path)
+            .map_or(JsValue::NULL, |stamp| to_js(&stamp)))
     }
 
     /// What the device has not reached yet (S9), Plug and Play acknowledgements included.
@@ -346,13 +314,7 @@ fn twin_document(value: &JsValue) -> Result<twindoc::Twin, Error> {
 #[wasm_bindgen(unchecked_return_type = "{ valid: boolean; violations: Violation[] }")]
 pub fn validate(#[wasm_bindgen(unchecked_param_type = "object | string")] twin: JsValue) -> Result<JsValue, JsValue> {
     let twin = twin_document(&twin).map_err(js_error)?;
-    let violations: Vec<Value> = twindoc::validate(&twin)
-        .iter()
-        .map(|e| serde_json::json!({"code": e.code(), "path": e.path(), "message": e.message()}))
-        .collect();
-    Ok(to_js(
-        &serde_json::json!({"valid": violations.is_empty(), "violations": violations}),
-    ))
+    Ok(to_js(&ValidationReport::of(&twin)))
 }
 
 /// The merge patch that turns `oldDoc` into `newDoc` (`null` for removed members).
@@ -500,16 +462,8 @@ impl JsDeviceTwin {
         #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
     ) -> Result<JsValue, JsValue> {
         let patch = input(&patch, &Limits::none()).map_err(js_error)?;
-        let answer = match self.replica.apply_desired_patch(&patch).map_err(js_error)? {
-            DesiredUpdate::Applied { patch } => {
-                serde_json::json!({"status": "applied", "version": self.replica.desired_version(), "patch": patch})
-            }
-            DesiredUpdate::Stale { version } => serde_json::json!({"status": "stale", "version": version}),
-            DesiredUpdate::Gap { expected, got } => {
-                serde_json::json!({"status": "gap", "version": got, "expected": expected})
-            }
-        };
-        Ok(to_js(&answer))
+        let update = self.replica.apply_desired_patch(&patch).map_err(js_error)?;
+        Ok(to_js(&DesiredUpdateReport::new(update, self.replica.desired_version())))
     }
 
     /// Replaces the desired state from a full device view; returns the catch-up patch (with

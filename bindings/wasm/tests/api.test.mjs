@@ -53,6 +53,9 @@ test("module twins, times as Date and Unix milliseconds, and the clock by defaul
   assert.equal(twin.toJSON().properties.reported.$metadata.$lastUpdated, "2026-01-02T00:00:00.0000000Z");
   twin.patch("desired", { a: 1 }, { now: 1767225600123 });
   assert.equal(twin.lastUpdated("desired", "/a").time, "2026-01-01T00:00:00.1230000Z");
+  // Digits in a string are milliseconds too, as the CLI's --now reads them.
+  twin.patch("desired", { b: 1 }, { now: "1767225600456" });
+  assert.equal(twin.lastUpdated("desired", "/b").time, "2026-01-01T00:00:00.4560000Z");
   const before = Date.now();
   const fresh = new Twin("devB");
   const stamped = Date.parse(fresh.toJSON().properties.desired.$metadata.$lastUpdated);
@@ -117,6 +120,13 @@ test("limits: none, and custom numbers", () => {
   throwsTwinError(() => twin.patch("desired", { a: "abc" }, { ...at(2), limits: { maxValueBytes: 2 } }), "ValueTooLong", "/a");
   throwsTwinError(() => twin.patch("desired", { abc: 1 }, { ...at(2), limits: { desiredBytes: 5 } }), "SizeLimitExceeded");
   throwsTwinError(() => twin.patch("desired", { a: 1 }, { ...at(2), limits: "loose" }), "InvalidArgument", "/limits");
+  // Overrides over no limits, as the CLI's --no-limits with --max-value-bytes.
+  const none = { ...at(2), limits: { base: "none", maxValueBytes: 10 } };
+  twin.patch("tags", { s: "y".repeat(10), n: 2 ** 52 + 1 }, none);
+  throwsTwinError(() => twin.patch("tags", { s: "x".repeat(11) }, none), "ValueTooLong", "/s");
+  throwsTwinError(() => twin.patch("desired", { a: 1 }, { ...at(2), limits: { base: "huge" } }), "InvalidArgument", "/limits/base");
+  throwsTwinError(() => twin.patch("desired", { a: 1 }, { ...at(2), limits: { maxDepth: 1.5 } }), "InvalidArgument", "/limits/maxDepth");
+  throwsTwinError(() => twin.patch("desired", { a: 1 }, { ...at(2), limits: 5 }), "InvalidArgument", "/limits");
   throwsTwinError(() => twin.patch("desired", { a: 1 }, { ...at(2), ifVersion: -3 }), "InvalidArgument", "/ifVersion");
   throwsTwinError(() => twin.patch("desired", { a: 1 }, { ...at(2), ifMatch: 7 }), "InvalidArgument", "/ifMatch");
 });
