@@ -1,6 +1,7 @@
-// End-to-end test of the playground (www/) in a real browser: the operating system's Chromium
-// (never a downloaded one), driven by playwright-core, loading the page from a static server this
-// test starts and stops itself. Needs `npm run build` first (the page imports pkg-web/).
+// End-to-end test of the playground (www/) in a real browser: the Chromium or Chrome that
+// CHROMIUM_PATH names (never a downloaded one; scripts/e2e finds one and sets it), driven by
+// playwright-core, loading the page from a static server this test starts and stops itself.
+// Needs `npm run build` first (the page imports pkg-web/).
 // Set UPDATE_SCREENSHOT=1 to refresh www/screenshot.png, the README's picture, from the run.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -16,7 +17,7 @@ import { chromium } from "playwright-core";
 const here = dirname(dirname(fileURLToPath(import.meta.url))); // bindings/wasm
 const root = join(here, "..", "..");
 const engine = createRequire(import.meta.url)("../pkg/twindoc_wasm.js"); // the Node build, to compare
-const executablePath = "/usr/bin/chromium";
+const executablePath = process.env.CHROMIUM_PATH;
 // Without the background-networking flags Chromium dials out at start, and a closed network
 // refuses it; none of them changes how the page runs.
 const args = [
@@ -55,7 +56,8 @@ function serve(dir) {
 
 before(async () => {
   assert.ok(existsSync(join(here, "pkg-web", "twindoc_wasm_bg.wasm")), "build the package first: npm run build");
-  assert.ok(existsSync(executablePath), `no ${executablePath}: apt-get install -y chromium (or run scripts/e2e)`);
+  assert.ok(executablePath, "CHROMIUM_PATH is not set: run scripts/e2e, which finds a browser, or set it to one");
+  assert.ok(existsSync(executablePath), `CHROMIUM_PATH=${executablePath} does not exist`);
   server = await serve(here);
   origin = `http://127.0.0.1:${server.address().port}`;
   profile = await mkdtemp(join(tmpdir(), "twindoc-e2e-"));
