@@ -1,6 +1,7 @@
 // Every export of the JavaScript package, its errors, and the S10 rules for JavaScript values.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { runInNewContext } from "node:vm";
@@ -373,4 +374,21 @@ test("TypeScript declarations cover every export", () => {
   assert.match(types, /matches\(twin: TwinInput\): boolean;/);
   assert.ok(!types.includes("__copyForQuery"), "the handle's hidden copy is not API");
   assert.ok(!/: any\b/.test(types), "no untyped parameters or results");
+});
+
+test("the packed tarball holds every file package.json points to, each build with its declarations", () => {
+  const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  const [packed] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json"], {
+    cwd: new URL("..", import.meta.url), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"],
+  }));
+  const files = new Set(packed.files.map((file) => file.path));
+  const leaves = (value) => (typeof value === "string" ? [value] : Object.values(value).flatMap(leaves));
+  const targets = [manifest.main, manifest.types, ...leaves(manifest.exports)];
+  assert.ok(targets.length > 8);
+  for (const target of targets) assert.ok(files.has(target.replace(/^\.\//, "")), `${target} is packed`);
+  for (const dir of ["pkg", "pkg-web"]) {
+    for (const file of ["package.json", "twindoc_wasm.js", "twindoc_wasm.d.ts", "twindoc_wasm_bg.wasm"]) {
+      assert.ok(files.has(`${dir}/${file}`), `${dir}/${file} is packed`);
+    }
+  }
 });
