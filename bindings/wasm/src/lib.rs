@@ -34,8 +34,34 @@ export interface LimitsObject {
   tagsBytes?: number; desiredBytes?: number; reportedBytes?: number;
 }
 export interface WriteOptions { now?: Time; ifMatch?: string; ifVersion?: number; limits?: "azure" | "none" | LimitsObject }
-export interface WriteOutcome { version: number; sectionVersion: number | null; etag: string; notification: object | null }
+/** A JSON object as it comes out of the engine: a plain object, its members any JSON value. */
+export type JsonObject = { [name: string]: unknown };
+/** What the device sees of its twin (Twin.deviceView, DeviceTwin.fromDeviceView's input). */
+export interface DeviceView { desired: DesiredNotification; reported: { $version: number; [name: string]: unknown } }
+/** An RFC 6902 operation of jsonPatch. */
+export interface JsonPatchOperation { op: "add" | "remove" | "replace"; path: string; value?: unknown }
+/**
+ * The desired patch IoT Hub sends the device after a write to desired: the members written
+ * (null for a deletion) and the new desired $version. DeviceTwin.applyDesiredPatch reads it.
+ */
+export interface DesiredNotification { $version: number; [name: string]: unknown }
+/** What a write did: the twin's new version and etag, the section's new $version (null for
+ * tags), and the device's notification (null unless desired changed). */
+export interface WriteOutcome {
+  version: number; sectionVersion: number | null; etag: string; notification: DesiredNotification | null;
+}
+/** What DeviceTwin.applyDesiredPatch did with a notification. */
+export type DesiredPatchOutcome =
+  /** In order: applied; patch is what changed, without $version. */
+  | { status: "applied"; version: number; patch: JsonObject }
+  /** At or below the replica's version: ignored. */
+  | { status: "stale"; version: number }
+  /** Past the next version: the replica is unchanged, fetch the full twin. */
+  | { status: "gap"; version: number; expected: number };
+/** What DeviceTwin.applyFullTwin did: the catch-up patch (null for deletions, with $version). */
+export type FullTwinOutcome = { status: "resynced"; patch: DesiredNotification } | { status: "unchanged" };
 export interface Violation { code: string; path: string; message: string }
+export interface ValidationResult { valid: boolean; violations: Violation[] }
 export interface LastUpdated { time: string; version: number | null }
 /** A twin given to a query: a Twin, its document as a plain object, or its JSON text. */
 export type TwinInput = Twin | object | string;
@@ -247,7 +273,7 @@ impl JsTwin {
     }
 
     /// The twin document as a plain object (so `JSON.stringify(twin)` gives its JSON).
-    #[wasm_bindgen(js_name = toJSON, unchecked_return_type = "object")]
+    #[wasm_bindgen(js_name = toJSON, unchecked_return_type = "JsonObject")]
     pub fn to_json(&self) -> JsValue {
         to_js(&self.twin)
     }
@@ -259,7 +285,7 @@ impl JsTwin {
     }
 
     /// What the device sees: desired and reported with their `$version`, without `$metadata`.
-    #[wasm_bindgen(js_name = deviceView, unchecked_return_type = "object")]
+    #[wasm_bindgen(js_name = deviceView, unchecked_return_type = "DeviceView")]
     pub fn device_view(&self) -> JsValue {
         to_js(&self.twin.device_view())
     }
@@ -280,7 +306,7 @@ impl JsTwin {
     }
 
     /// What the device has not reached yet (S9), Plug and Play acknowledgements included.
-    #[wasm_bindgen(unchecked_return_type = "object")]
+    #[wasm_bindgen(unchecked_return_type = "JsonObject")]
     pub fn delta(&self) -> JsValue {
         to_js(&self.twin.delta())
     }
@@ -293,7 +319,7 @@ impl JsTwin {
 }
 
 /// Merges `patch` into `doc` by the twin merge rules, on plain JSON; returns the new document.
-#[wasm_bindgen(unchecked_return_type = "object")]
+#[wasm_bindgen(unchecked_return_type = "JsonObject")]
 pub fn merge(
     #[wasm_bindgen(unchecked_param_type = "object | string")] doc: JsValue,
     #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
@@ -311,14 +337,14 @@ fn twin_document(value: &JsValue) -> Result<twindoc::Twin, Error> {
 }
 
 /// Every limit violation in a twin (paths from the twin root).
-#[wasm_bindgen(unchecked_return_type = "{ valid: boolean; violations: Violation[] }")]
+#[wasm_bindgen(unchecked_return_type = "ValidationResult")]
 pub fn validate(#[wasm_bindgen(unchecked_param_type = "object | string")] twin: JsValue) -> Result<JsValue, JsValue> {
     let twin = twin_document(&twin).map_err(js_error)?;
     Ok(to_js(&ValidationReport::of(&twin)))
 }
 
 /// The merge patch that turns `oldDoc` into `newDoc` (`null` for removed members).
-#[wasm_bindgen(unchecked_return_type = "object")]
+#[wasm_bindgen(unchecked_return_type = "JsonObject")]
 pub fn diff(
     #[wasm_bindgen(js_name = oldDoc, unchecked_param_type = "object | string")] old_doc: JsValue,
     #[wasm_bindgen(js_name = newDoc, unchecked_param_type = "object | string")] new_doc: JsValue,
@@ -328,7 +354,7 @@ pub fn diff(
 }
 
 /// The same change as RFC 6902 JSON Patch operations.
-#[wasm_bindgen(js_name = jsonPatch, unchecked_return_type = "object[]")]
+#[wasm_bindgen(js_name = jsonPatch, unchecked_return_type = "JsonPatchOperation[]")]
 pub fn json_patch(
     #[wasm_bindgen(js_name = oldDoc, unchecked_param_type = "object | string")] old_doc: JsValue,
     #[wasm_bindgen(js_name = newDoc, unchecked_param_type = "object | string")] new_doc: JsValue,
@@ -346,7 +372,7 @@ fn pair(first: &JsValue, second: &JsValue) -> Result<(Value, Value), JsValue> {
 }
 
 /// What the device has not reached yet: desired members missing from or different in reported.
-#[wasm_bindgen(unchecked_return_type = "object")]
+#[wasm_bindgen(unchecked_return_type = "JsonObject")]
 pub fn delta(
     #[wasm_bindgen(unchecked_param_type = "object | string")] desired: JsValue,
     #[wasm_bindgen(unchecked_param_type = "object | string")] reported: JsValue,
@@ -356,7 +382,7 @@ pub fn delta(
 }
 
 /// The IoT Plug and Play acknowledgement patch of writable property `name`.
-#[wasm_bindgen(js_name = writablePropertyAck, unchecked_return_type = "object")]
+#[wasm_bindgen(js_name = writablePropertyAck, unchecked_return_type = "JsonObject")]
 pub fn writable_property_ack(
     name: &str,
     #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
@@ -375,7 +401,7 @@ pub fn writable_property_ack(
 }
 
 /// The acknowledgement of a writable property inside a component (`"__t": "c"`).
-#[wasm_bindgen(js_name = componentPropertyAck, unchecked_return_type = "object")]
+#[wasm_bindgen(js_name = componentPropertyAck, unchecked_return_type = "JsonObject")]
 pub fn component_property_ack(
     component: &str,
     name: &str,
@@ -440,13 +466,13 @@ impl JsDeviceTwin {
     }
 
     /// The desired state, without `$version`.
-    #[wasm_bindgen(unchecked_return_type = "object")]
+    #[wasm_bindgen(unchecked_return_type = "JsonObject")]
     pub fn desired(&self) -> JsValue {
         to_js(self.replica.desired())
     }
 
     /// The device's current reported state, without `$version`.
-    #[wasm_bindgen(unchecked_return_type = "object")]
+    #[wasm_bindgen(unchecked_return_type = "JsonObject")]
     pub fn reported(&self) -> JsValue {
         to_js(self.replica.reported())
     }
@@ -455,7 +481,7 @@ impl JsDeviceTwin {
     /// (unchanged: fetch the full twin).
     #[wasm_bindgen(
         js_name = applyDesiredPatch,
-        unchecked_return_type = "{ status: \"applied\" | \"stale\" | \"gap\"; version: number; expected?: number; patch?: object }"
+        unchecked_return_type = "DesiredPatchOutcome"
     )]
     pub fn apply_desired_patch(
         &mut self,
@@ -470,7 +496,7 @@ impl JsDeviceTwin {
     /// `null` for deletions and the new `$version`) when anything changed.
     #[wasm_bindgen(
         js_name = applyFullTwin,
-        unchecked_return_type = "{ status: \"resynced\" | \"unchanged\"; patch?: object }"
+        unchecked_return_type = "FullTwinOutcome"
     )]
     pub fn apply_full_twin(
         &mut self,
@@ -494,7 +520,7 @@ impl JsDeviceTwin {
     }
 
     /// The reported patch to send now (`diff(confirmed, local)`), or `null` when nothing differs.
-    #[wasm_bindgen(js_name = takeReportedPatch, unchecked_return_type = "object | null")]
+    #[wasm_bindgen(js_name = takeReportedPatch, unchecked_return_type = "JsonObject | null")]
     pub fn take_reported_patch(&mut self) -> JsValue {
         self.replica
             .take_reported_patch()

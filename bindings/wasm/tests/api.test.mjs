@@ -392,3 +392,12 @@ test("the packed tarball holds every file package.json points to, each build wit
     }
   }
 });
+
+test("the README's JavaScript examples are the ones types.test.mjs type-checks, verbatim", () => {
+  const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+  const section = readme.slice(readme.indexOf("## JavaScript (WebAssembly)"), readme.indexOf("\n## ", readme.indexOf("## JavaScript (WebAssembly)") + 1));
+  const blocks = [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((match) => match[1]);
+  assert.ok(blocks.length > 0, "the section has JavaScript examples");
+  const checked = readFileSync(new URL("readme-examples.cjs", import.meta.url), "utf8");
+  for (const block of blocks) assert.ok(checked.includes(block), `tests/readme-examples.cjs holds, verbatim:\n${block}`);
+});
