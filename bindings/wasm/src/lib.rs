@@ -2,15 +2,15 @@
 //!
 //! Everything here converts arguments (S10 of `../../../docs/semantics.md`), calls the core and
 //! converts the answer;
-//! the behaviour is the core's. Errors are thrown as JavaScript `Error`s named `TwinError` with
-//! `code`, `status`, `errorCode` and `path`. A `Twin` stays in WebAssembly memory between calls.
+//! the behaviour is the core's. Errors are thrown as instances of `TwinError` (a JavaScript class
+//! extending `Error`, in `js/twin_error.js`) with `code`, `status`, `errorCode` and `path`. A `Twin` stays in WebAssembly memory between calls.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod convert;
 
-use js_sys::{Array, Date, Function, Object, Reflect};
+use js_sys::{Array, Date, Function, Reflect};
 use serde_json::Value;
 use twindoc::{
     Condition, DesiredUpdateReport, Error, ErrorKind, Limits, LimitsOverrides, Query, Section, TimeInput, Timestamp,
@@ -67,10 +67,6 @@ export interface LastUpdated { time: string; version: number | null }
 export type TwinInput = Twin | object | string;
 /** A row of a query's result (S11): a whole twin for SELECT *, else the selected members. */
 export type QueryRow = { [name: string]: unknown };
-/** What every function throws: code is the stable kind name (e.g. "InvalidKey"). */
-export interface TwinError extends Error {
-  name: "TwinError"; code: string; status: number; errorCode: number; path: string;
-}
 "#;
 
 #[wasm_bindgen]
@@ -83,16 +79,22 @@ extern "C" {
     pub type JsTwinOptions;
 }
 
-/// The JavaScript `Error` for an engine error: name `TwinError`, the message names the path.
+#[wasm_bindgen(raw_module = "./twin_error.js")]
+extern "C" {
+    /// The class of every thrown error (`js/twin_error.js`, beside the glue in `pkg/` and
+    /// `pkg-web/`), exported by the package's entry points.
+    #[wasm_bindgen(js_name = TwinError)]
+    type JsTwinError;
+    #[wasm_bindgen(constructor, js_class = TwinError)]
+    fn new(message: &str, fields: &JsValue) -> JsTwinError;
+}
+
+/// The `TwinError` for an engine error: the message names the path.
 fn js_error(error: Error) -> JsValue {
-    let js = js_sys::Error::new(&error.to_string());
-    js.set_name("TwinError");
     // The fields of the core's serialization (the CLI's error line), but the Error's own message,
     // which names the path.
-    let fields: Object = to_js(&error).unchecked_into();
-    let _ = Reflect::delete_property(&fields, &JsValue::from_str("message"));
-    Object::assign(&js, &fields);
-    js.into()
+    let fields = to_js(&error);
+    JsTwinError::new(&error.to_string(), &fields).into()
 }
 
 fn argument(path: &str, message: impl Into<String>) -> Error {

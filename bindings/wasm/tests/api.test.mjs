@@ -7,14 +7,16 @@ import { createRequire } from "node:module";
 import { runInNewContext } from "node:vm";
 
 const twindoc = createRequire(import.meta.url)("twindoc");
-const { Twin, DeviceTwin } = twindoc;
+const { Twin, DeviceTwin, TwinError } = twindoc;
 const T0 = "2026-01-01T00:00:00Z";
 const at = (second) => ({ now: `2026-01-01T00:00:${String(second).padStart(2, "0")}Z` });
 
 /** Runs `fn`, expecting a TwinError with these fields. */
 function throwsTwinError(fn, code, path) {
   assert.throws(fn, (error) => {
+    assert.ok(error instanceof TwinError, "a TwinError");
     assert.ok(error instanceof Error, "a real Error");
+    assert.ok(error.stack.length > 0);
     assert.equal(error.name, "TwinError");
     assert.equal(error.code, code, error.message);
     if (path !== undefined) assert.equal(error.path, path, error.message);
@@ -353,18 +355,32 @@ test("query errors: InvalidQuery with its offset, InvalidTwin at the twin's inde
   query.free();
 });
 
+test("TwinError is a class: every thrown error is an instance, in require and import alike", async () => {
+  assert.equal(typeof TwinError, "function");
+  const imported = await import("twindoc");
+  assert.equal(imported.TwinError, TwinError, "the CommonJS build's named exports reach import");
+  assert.equal(imported.Twin, Twin);
+  const thrown = [() => new Twin("d", { now: "yesterday" }), () => twindoc.merge({}, [1]), () => new twindoc.Query("SELECT"),
+    () => twindoc.writablePropertyAck("p", 1, 65736, 1), () => DeviceTwin.fromDeviceView({})];
+  for (const fn of thrown) {
+    assert.throws(fn, (error) => error instanceof TwinError && error instanceof Error && error.name === "TwinError"
+      && Object.prototype.toString.call(error) === "[object Error]" && error.stack.startsWith("TwinError: "));
+  }
+});
+
 test("the web build loads with init() and behaves the same", async () => {
   const web = await import("twindoc/web");
   await web.default({ module_or_path: readFileSync(new URL("../pkg-web/twindoc_wasm_bg.wasm", import.meta.url)) });
   const twin = new web.Twin("devA", { now: T0 });
   assert.deepEqual(twin.patch("desired", { a: 1 }, at(1)).notification, { a: 1, $version: 2 });
-  assert.throws(() => twin.patch("desired", { "a.b": 1 }, at(2)), (e) => e.name === "TwinError" && e.code === "InvalidKey");
+  assert.throws(() => twin.patch("desired", { "a.b": 1 }, at(2)), (e) => e instanceof web.TwinError && e instanceof Error && e.code === "InvalidKey");
+  assert.equal(typeof web.TwinError, "function");
 });
 
 test("TypeScript declarations cover every export", () => {
   const types = readFileSync(new URL("../pkg/twindoc_wasm.d.ts", import.meta.url), "utf8");
   for (const name of ["class Twin", "class DeviceTwin", "function merge", "function diff", "function jsonPatch", "function delta",
-    "function validate", "function writablePropertyAck", "function componentPropertyAck", "interface WriteOutcome", "interface TwinError",
+    "function validate", "function writablePropertyAck", "function componentPropertyAck", "interface WriteOutcome",
     "function query", "class Query", "class Condition", "type TwinInput", "type QueryRow"]) {
     assert.ok(types.includes(`export ${name}`), name);
   }
@@ -374,6 +390,12 @@ test("TypeScript declarations cover every export", () => {
   assert.match(types, /matches\(twin: TwinInput\): boolean;/);
   assert.ok(!types.includes("__copyForQuery"), "the handle's hidden copy is not API");
   assert.ok(!/: any\b/.test(types), "no untyped parameters or results");
+  for (const dir of ["pkg", "pkg-web"]) {
+    const entry = readFileSync(new URL(`../${dir}/index.d.ts`, import.meta.url), "utf8");
+    assert.match(entry, /export \* from "\.\/twindoc_wasm\.js";/);
+    assert.match(entry, /export \{ TwinError \} from "\.\/twin_error\.js";/);
+  }
+  assert.match(readFileSync(new URL("../pkg/twin_error.d.ts", import.meta.url), "utf8"), /export declare class TwinError extends Error/);
 });
 
 test("the packed tarball holds every file package.json points to, each build with its declarations", () => {
@@ -387,7 +409,7 @@ test("the packed tarball holds every file package.json points to, each build wit
   assert.ok(targets.length > 8);
   for (const target of targets) assert.ok(files.has(target.replace(/^\.\//, "")), `${target} is packed`);
   for (const dir of ["pkg", "pkg-web"]) {
-    for (const file of ["package.json", "twindoc_wasm.js", "twindoc_wasm.d.ts", "twindoc_wasm_bg.wasm"]) {
+    for (const file of ["package.json", "index.js", "index.d.ts", "twin_error.js", "twin_error.d.ts", "twindoc_wasm.js", "twindoc_wasm.d.ts", "twindoc_wasm_bg.wasm"]) {
       assert.ok(files.has(`${dir}/${file}`), `${dir}/${file} is packed`);
     }
   }

@@ -3,7 +3,7 @@
 // @ts-check
 "use strict";
 
-const { Twin, DeviceTwin, diff, delta } = require("twindoc");
+const { Twin, DeviceTwin, TwinError, diff, delta } = require("twindoc");
 
 const twin = new Twin("devA", { now: "2026-11-28T10:00:00Z" });
 const outcome = twin.patch("desired", { sendDataInterval: 5000 }, { now: Date.now() });
@@ -11,8 +11,8 @@ const outcome = twin.patch("desired", { sendDataInterval: 5000 }, { now: Date.no
 try {
   twin.patch("reported", { "wifi.ip": "10.0.0.2" });
 } catch (e) {
-  const error = /** @type {import("twindoc").TwinError} */ (e); // what every function throws
-  console.log(error.name, error.code, error.status, error.errorCode, error.path); // TwinError InvalidKey 400 400004 /wifi.ip
+  if (!(e instanceof TwinError)) throw e; // what every function throws
+  console.log(e.name, e.code, e.status, e.errorCode, e.path); // TwinError InvalidKey 400 400004 /wifi.ip
 }
 const device = DeviceTwin.fromDeviceView(twin.deviceView());
 const { notification } = twin.patch("desired", { fan: 2 }); // null when desired did not change

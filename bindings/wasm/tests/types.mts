@@ -1,14 +1,14 @@
 // Every export of the package used with its declared types, checked by types.test.mjs with
 // tsc --strict (never run). The @ts-expect-error lines are what the declarations must refuse.
 import {
-  Condition, DeviceTwin, Query, Twin, componentPropertyAck, delta, diff, jsonPatch, merge, query, validate,
+  Condition, DeviceTwin, Query, Twin, TwinError, componentPropertyAck, delta, diff, jsonPatch, merge, query, validate,
   writablePropertyAck,
 } from "twindoc";
 import type {
   DesiredNotification, DesiredPatchOutcome, DeviceView, FullTwinOutcome, JsonObject, JsonPatchOperation, LastUpdated,
-  QueryRow, SectionName, TwinError, ValidationResult, WriteOptions, WriteOutcome,
+  QueryRow, SectionName, ValidationResult, WriteOptions, WriteOutcome,
 } from "twindoc";
-import init, { Twin as WebTwin } from "twindoc/web";
+import init, { Twin as WebTwin, TwinError as WebTwinError } from "twindoc/web";
 
 const options: WriteOptions = { now: new Date(), ifMatch: "AAAAAAAAAAE=", ifVersion: 1, limits: { base: "none", maxDepth: 5 } };
 const twin = new Twin("devA", { moduleId: "m1", now: "2026-01-01T00:00:00Z" });
@@ -88,11 +88,15 @@ void [rows, selected, ran, targeted];
 try {
   twin.patch("reported", { "wifi.ip": "10.0.0.2" });
 } catch (e) {
-  const error = e as TwinError;
-  const fields: [string, string, number, number, string] = [error.name, error.code, error.status, error.errorCode, error.path];
-  void fields;
+  if (e instanceof TwinError) {
+    const fields: [string, string, number, number, string] = [e.name, e.code, e.status, e.errorCode, e.path];
+    void fields;
+  }
+  // @ts-expect-error: only the engine makes a TwinError
+  void new TwinError("message");
 }
 
 await init();
 const web: WriteOutcome = new WebTwin("devB").patch("tags", { floor: "12" });
-void web;
+const error: unknown = null;
+void [web, error instanceof WebTwinError && error.errorCode];
