@@ -165,11 +165,16 @@ fn write_options(options: &JsValue) -> Result<WriteOptions, Error> {
     Ok(write)
 }
 
-/// A section name, or `None` for `"twin"` (a twin-level write).
+/// A section name, or `None` for `"twin"` (a twin-level write); an unknown name's error lists
+/// the sections and `twin`, which the core's (about sections alone) does not.
 fn section(name: &str) -> Result<Option<Section>, Error> {
     match name {
         "twin" => Ok(None),
-        name => name.parse().map(Some),
+        name => name.parse().map(Some).map_err(|e: Error| {
+            let sections: Vec<&str> = Section::ALL.iter().map(|s| s.name()).collect();
+            let message = format!("{name:?} is not a section or twin: use {} or twin", sections.join(", "));
+            Error::new(e.kind(), e.path(), message)
+        }),
     }
 }
 

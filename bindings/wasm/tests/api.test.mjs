@@ -104,6 +104,12 @@ test("every error kind reaches JavaScript as a TwinError, and a rejected write c
   throwsTwinError(() => twin.patch("reported", { a: 1 }, { ...at(2), ifVersion: 9 }), "PreconditionFailed", "");
   throwsTwinError(() => Twin.fromJSON({ properties: { desired: { $version: "7" } } }), "InvalidTwin", "/properties/desired/$version");
   throwsTwinError(() => twin.patch("sideways", { a: 1 }, at(2)), "InvalidArgument");
+  // Writes take "twin" too, and their error says so; lastUpdated and size take sections only.
+  for (const write of [(section) => twin.patch(section, {}, at(2)), (section) => twin.replace(section, {}, at(2))]) {
+    assert.throws(() => write("properties"), (e) => e.code === "InvalidArgument" && e.message.endsWith('"properties" is not a section or twin: use tags, desired, reported or twin'), "a write");
+  }
+  assert.throws(() => twin.size("twin"), (e) => e.code === "InvalidArgument" && e.message.endsWith('"twin" is not a section: use tags, desired or reported'));
+  assert.throws(() => twin.lastUpdated("twin", ""), (e) => e.code === "InvalidArgument" && /is not a section: use tags, desired or reported$/.test(e.message));
   assert.equal(twin.toString(), before);
   try {
     twin.patch("desired", { a: { "b c": 1 } }, at(2));
