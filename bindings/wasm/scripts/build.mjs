@@ -1,9 +1,10 @@
 // Builds the npm package: the core compiled to WebAssembly, then wasm-bindgen's glue for Node.js
-// (pkg/, CommonJS) and for browsers and edge runtimes (pkg-web/, an ES module with init()).
+// (pkg/, CommonJS) and for browsers and edge runtimes (pkg-web/, an ES module with init()), each
+// with js/twin_error.js (the class of thrown errors) and an entry point, index.js, exporting both.
 // It needs the wasm32-unknown-unknown target, the wasm-bindgen CLI at the version the crate pins,
 // and `npm ci` (for wasm-opt); it installs none of them: the repository's ./scripts/check does.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -42,8 +43,26 @@ for (const [target, dir] of [["nodejs", "pkg"], ["web", "pkg-web"]]) {
   run("wasm-bindgen", ["--target", target, "--remove-name-section", "--remove-producers-section", "--out-dir", out, wasm]);
   const bg = join(out, "twindoc_wasm_bg.wasm");
   run(wasmOpt, ["-O3", ...features.map((f) => `--enable-${f}`), bg, "-o", bg]);
+  // TwinError, which the glue imports from ./twin_error.js and the entry point (index.js) exports
+  // beside the glue's exports (wasm-bindgen exports no imported class).
+  const twinError = readFileSync(join(here, "js", "twin_error.js"), "utf8");
+  copyFileSync(join(here, "js", "twin_error.d.ts"), join(out, "twin_error.d.ts"));
+  const types = ['export * from "./twindoc_wasm.js";', 'export { TwinError } from "./twin_error.js";'];
+  if (target === "web") {
+    writeFileSync(join(out, "twin_error.js"), twinError);
+    const entry = [...types, 'export { default } from "./twindoc_wasm.js";'];
+    writeFileSync(join(out, "index.js"), entry.join("\n") + "\n");
+    writeFileSync(join(out, "index.d.ts"), entry.join("\n") + "\n");
+  } else {
+    const common = twinError.replace(/^export class TwinError /m, "class TwinError ");
+    if (common === twinError) throw new Error("js/twin_error.js no longer starts its class with `export class TwinError `");
+    writeFileSync(join(out, "twin_error.js"), `"use strict";\n${common}module.exports = { TwinError };\n`);
+    const entry = ['"use strict";', 'const { TwinError } = require("./twin_error.js");', 'module.exports = { ...require("./twindoc_wasm.js"), TwinError };'];
+    writeFileSync(join(out, "index.js"), entry.join("\n") + "\n");
+    writeFileSync(join(out, "index.d.ts"), types.join("\n") + "\n");
+  }
   // Each folder says how Node should read its .js files, whatever the package around it says.
-  const manifest = { type: target === "web" ? "module" : "commonjs", main: "twindoc_wasm.js", types: "twindoc_wasm.d.ts" };
+  const manifest = { type: target === "web" ? "module" : "commonjs", main: "index.js", types: "index.d.ts" };
   writeFileSync(join(out, "package.json"), JSON.stringify(manifest) + "\n");
 }
 

@@ -2,15 +2,15 @@
 //!
 //! Everything here converts arguments (S10 of `../../../docs/semantics.md`), calls the core and
 //! converts the answer;
-//! the behaviour is the core's. Errors are thrown as JavaScript `Error`s named `TwinError` with
-//! `code`, `status`, `errorCode` and `path`. A `Twin` stays in WebAssembly memory between calls.
+//! the behaviour is the core's. Errors are thrown as instances of `TwinError` (a JavaScript class
+//! extending `Error`, in `js/twin_error.js`) with `code`, `status`, `errorCode` and `path`. A `Twin` stays in WebAssembly memory between calls.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod convert;
 
-use js_sys::{Array, Date, Function, Object, Reflect};
+use js_sys::{Array, Date, Function, Reflect};
 use serde_json::Value;
 use twindoc::{
     Condition, DesiredUpdateReport, Error, ErrorKind, Limits, LimitsOverrides, Query, Section, TimeInput, Timestamp,
@@ -34,17 +34,39 @@ export interface LimitsObject {
   tagsBytes?: number; desiredBytes?: number; reportedBytes?: number;
 }
 export interface WriteOptions { now?: Time; ifMatch?: string; ifVersion?: number; limits?: "azure" | "none" | LimitsObject }
-export interface WriteOutcome { version: number; sectionVersion: number | null; etag: string; notification: object | null }
+/** A JSON object as it comes out of the engine: a plain object, its members any JSON value. */
+export type JsonObject = { [name: string]: unknown };
+/** What the device sees of its twin (Twin.deviceView, DeviceTwin.fromDeviceView's input). */
+export interface DeviceView { desired: DesiredNotification; reported: { $version: number; [name: string]: unknown } }
+/** An RFC 6902 operation of jsonPatch. */
+export interface JsonPatchOperation { op: "add" | "remove" | "replace"; path: string; value?: unknown }
+/**
+ * The desired patch IoT Hub sends the device after a write to desired: the members written
+ * (null for a deletion) and the new desired $version. DeviceTwin.applyDesiredPatch reads it.
+ */
+export interface DesiredNotification { $version: number; [name: string]: unknown }
+/** What a write did: the twin's new version and etag, the section's new $version (null for
+ * tags), and the device's notification (null unless desired changed). */
+export interface WriteOutcome {
+  version: number; sectionVersion: number | null; etag: string; notification: DesiredNotification | null;
+}
+/** What DeviceTwin.applyDesiredPatch did with a notification. */
+export type DesiredPatchOutcome =
+  /** In order: applied; patch is what changed, without $version. */
+  | { status: "applied"; version: number; patch: JsonObject }
+  /** At or below the replica's version: ignored. */
+  | { status: "stale"; version: number }
+  /** Past the next version: the replica is unchanged, fetch the full twin. */
+  | { status: "gap"; version: number; expected: number };
+/** What DeviceTwin.applyFullTwin did: the catch-up patch (null for deletions, with $version). */
+export type FullTwinOutcome = { status: "resynced"; patch: DesiredNotification } | { status: "unchanged" };
 export interface Violation { code: string; path: string; message: string }
+export interface ValidationResult { valid: boolean; violations: Violation[] }
 export interface LastUpdated { time: string; version: number | null }
 /** A twin given to a query: a Twin, its document as a plain object, or its JSON text. */
 export type TwinInput = Twin | object | string;
 /** A row of a query's result (S11): a whole twin for SELECT *, else the selected members. */
 export type QueryRow = { [name: string]: unknown };
-/** What every function throws: code is the stable kind name (e.g. "InvalidKey"). */
-export interface TwinError extends Error {
-  name: "TwinError"; code: string; status: number; errorCode: number; path: string;
-}
 "#;
 
 #[wasm_bindgen]
@@ -57,16 +79,22 @@ extern "C" {
     pub type JsTwinOptions;
 }
 
-/// The JavaScript `Error` for an engine error: name `TwinError`, the message names the path.
+#[wasm_bindgen(raw_module = "./twin_error.js")]
+extern "C" {
+    /// The class of every thrown error (`js/twin_error.js`, beside the glue in `pkg/` and
+    /// `pkg-web/`), exported by the package's entry points.
+    #[wasm_bindgen(js_name = TwinError)]
+    type JsTwinError;
+    #[wasm_bindgen(constructor, js_class = TwinError)]
+    fn new(message: &str, fields: &JsValue) -> JsTwinError;
+}
+
+/// The `TwinError` for an engine error: the message names the path.
 fn js_error(error: Error) -> JsValue {
-    let js = js_sys::Error::new(&error.to_string());
-    js.set_name("TwinError");
     // The fields of the core's serialization (the CLI's error line), but the Error's own message,
     // which names the path.
-    let fields: Object = to_js(&error).unchecked_into();
-    let _ = Reflect::delete_property(&fields, &JsValue::from_str("message"));
-    Object::assign(&js, &fields);
-    js.into()
+    let fields = to_js(&error);
+    JsTwinError::new(&error.to_string(), &fields).into()
 }
 
 fn argument(path: &str, message: impl Into<String>) -> Error {
@@ -137,11 +165,16 @@ fn write_options(options: &JsValue) -> Result<WriteOptions, Error> {
     Ok(write)
 }
 
-/// A section name, or `None` for `"twin"` (a twin-level write).
+/// A section name, or `None` for `"twin"` (a twin-level write); an unknown name's error lists
+/// the sections and `twin`, which the core's (about sections alone) does not.
 fn section(name: &str) -> Result<Option<Section>, Error> {
     match name {
         "twin" => Ok(None),
-        name => name.parse().map(Some),
+        name => name.parse().map(Some).map_err(|e: Error| {
+            let sections: Vec<&str> = Section::ALL.iter().map(|s| s.name()).collect();
+            let message = format!("{name:?} is not a section or twin: use {} or twin", sections.join(", "));
+            Error::new(e.kind(), e.path(), message)
+        }),
     }
 }
 
@@ -247,7 +280,7 @@ impl JsTwin {
     }
 
     /// The twin document as a plain object (so `JSON.stringify(twin)` gives its JSON).
-    #[wasm_bindgen(js_name = toJSON, unchecked_return_type = "object")]
+    #[wasm_bindgen(js_name = toJSON, unchecked_return_type = "JsonObject")]
     pub fn to_json(&self) -> JsValue {
         to_js(&self.twin)
     }
@@ -259,7 +292,7 @@ impl JsTwin {
     }
 
     /// What the device sees: desired and reported with their `$version`, without `$metadata`.
-    #[wasm_bindgen(js_name = deviceView, unchecked_return_type = "object")]
+    #[wasm_bindgen(js_name = deviceView, unchecked_return_type = "DeviceView")]
     pub fn device_view(&self) -> JsValue {
         to_js(&self.twin.device_view())
     }
@@ -280,7 +313,7 @@ impl JsTwin {
     }
 
     /// What the device has not reached yet (S9), Plug and Play acknowledgements included.
-    #[wasm_bindgen(unchecked_return_type = "object")]
+    #[wasm_bindgen(unchecked_return_type = "JsonObject")]
     pub fn delta(&self) -> JsValue {
         to_js(&self.twin.delta())
     }
@@ -293,7 +326,7 @@ impl JsTwin {
 }
 
 /// Merges `patch` into `doc` by the twin merge rules, on plain JSON; returns the new document.
-#[wasm_bindgen(unchecked_return_type = "object")]
+#[wasm_bindgen(unchecked_return_type = "JsonObject")]
 pub fn merge(
     #[wasm_bindgen(unchecked_param_type = "object | string")] doc: JsValue,
     #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
@@ -311,14 +344,14 @@ fn twin_document(value: &JsValue) -> Result<twindoc::Twin, Error> {
 }
 
 /// Every limit violation in a twin (paths from the twin root).
-#[wasm_bindgen(unchecked_return_type = "{ valid: boolean; violations: Violation[] }")]
+#[wasm_bindgen(unchecked_return_type = "ValidationResult")]
 pub fn validate(#[wasm_bindgen(unchecked_param_type = "object | string")] twin: JsValue) -> Result<JsValue, JsValue> {
     let twin = twin_document(&twin).map_err(js_error)?;
     Ok(to_js(&ValidationReport::of(&twin)))
 }
 
 /// The merge patch that turns `oldDoc` into `newDoc` (`null` for removed members).
-#[wasm_bindgen(unchecked_return_type = "object")]
+#[wasm_bindgen(unchecked_return_type = "JsonObject")]
 pub fn diff(
     #[wasm_bindgen(js_name = oldDoc, unchecked_param_type = "object | string")] old_doc: JsValue,
     #[wasm_bindgen(js_name = newDoc, unchecked_param_type = "object | string")] new_doc: JsValue,
@@ -328,7 +361,7 @@ pub fn diff(
 }
 
 /// The same change as RFC 6902 JSON Patch operations.
-#[wasm_bindgen(js_name = jsonPatch, unchecked_return_type = "object[]")]
+#[wasm_bindgen(js_name = jsonPatch, unchecked_return_type = "JsonPatchOperation[]")]
 pub fn json_patch(
     #[wasm_bindgen(js_name = oldDoc, unchecked_param_type = "object | string")] old_doc: JsValue,
     #[wasm_bindgen(js_name = newDoc, unchecked_param_type = "object | string")] new_doc: JsValue,
@@ -346,7 +379,7 @@ fn pair(first: &JsValue, second: &JsValue) -> Result<(Value, Value), JsValue> {
 }
 
 /// What the device has not reached yet: desired members missing from or different in reported.
-#[wasm_bindgen(unchecked_return_type = "object")]
+#[wasm_bindgen(unchecked_return_type = "JsonObject")]
 pub fn delta(
     #[wasm_bindgen(unchecked_param_type = "object | string")] desired: JsValue,
     #[wasm_bindgen(unchecked_param_type = "object | string")] reported: JsValue,
@@ -356,7 +389,7 @@ pub fn delta(
 }
 
 /// The IoT Plug and Play acknowledgement patch of writable property `name`.
-#[wasm_bindgen(js_name = writablePropertyAck, unchecked_return_type = "object")]
+#[wasm_bindgen(js_name = writablePropertyAck, unchecked_return_type = "JsonObject")]
 pub fn writable_property_ack(
     name: &str,
     #[wasm_bindgen(unchecked_param_type = "unknown")] value: JsValue,
@@ -375,7 +408,7 @@ pub fn writable_property_ack(
 }
 
 /// The acknowledgement of a writable property inside a component (`"__t": "c"`).
-#[wasm_bindgen(js_name = componentPropertyAck, unchecked_return_type = "object")]
+#[wasm_bindgen(js_name = componentPropertyAck, unchecked_return_type = "JsonObject")]
 pub fn component_property_ack(
     component: &str,
     name: &str,
@@ -440,13 +473,13 @@ impl JsDeviceTwin {
     }
 
     /// The desired state, without `$version`.
-    #[wasm_bindgen(unchecked_return_type = "object")]
+    #[wasm_bindgen(unchecked_return_type = "JsonObject")]
     pub fn desired(&self) -> JsValue {
         to_js(self.replica.desired())
     }
 
     /// The device's current reported state, without `$version`.
-    #[wasm_bindgen(unchecked_return_type = "object")]
+    #[wasm_bindgen(unchecked_return_type = "JsonObject")]
     pub fn reported(&self) -> JsValue {
         to_js(self.replica.reported())
     }
@@ -455,7 +488,7 @@ impl JsDeviceTwin {
     /// (unchanged: fetch the full twin).
     #[wasm_bindgen(
         js_name = applyDesiredPatch,
-        unchecked_return_type = "{ status: \"applied\" | \"stale\" | \"gap\"; version: number; expected?: number; patch?: object }"
+        unchecked_return_type = "DesiredPatchOutcome"
     )]
     pub fn apply_desired_patch(
         &mut self,
@@ -470,7 +503,7 @@ impl JsDeviceTwin {
     /// `null` for deletions and the new `$version`) when anything changed.
     #[wasm_bindgen(
         js_name = applyFullTwin,
-        unchecked_return_type = "{ status: \"resynced\" | \"unchanged\"; patch?: object }"
+        unchecked_return_type = "FullTwinOutcome"
     )]
     pub fn apply_full_twin(
         &mut self,
@@ -494,7 +527,7 @@ impl JsDeviceTwin {
     }
 
     /// The reported patch to send now (`diff(confirmed, local)`), or `null` when nothing differs.
-    #[wasm_bindgen(js_name = takeReportedPatch, unchecked_return_type = "object | null")]
+    #[wasm_bindgen(js_name = takeReportedPatch, unchecked_return_type = "JsonObject | null")]
     pub fn take_reported_patch(&mut self) -> JsValue {
         self.replica
             .take_reported_patch()

@@ -1,19 +1,22 @@
 // Every export of the JavaScript package, its errors, and the S10 rules for JavaScript values.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { runInNewContext } from "node:vm";
 
 const twindoc = createRequire(import.meta.url)("twindoc");
-const { Twin, DeviceTwin } = twindoc;
+const { Twin, DeviceTwin, TwinError } = twindoc;
 const T0 = "2026-01-01T00:00:00Z";
 const at = (second) => ({ now: `2026-01-01T00:00:${String(second).padStart(2, "0")}Z` });
 
 /** Runs `fn`, expecting a TwinError with these fields. */
 function throwsTwinError(fn, code, path) {
   assert.throws(fn, (error) => {
+    assert.ok(error instanceof TwinError, "a TwinError");
     assert.ok(error instanceof Error, "a real Error");
+    assert.ok(error.stack.length > 0);
     assert.equal(error.name, "TwinError");
     assert.equal(error.code, code, error.message);
     if (path !== undefined) assert.equal(error.path, path, error.message);
@@ -101,6 +104,12 @@ test("every error kind reaches JavaScript as a TwinError, and a rejected write c
   throwsTwinError(() => twin.patch("reported", { a: 1 }, { ...at(2), ifVersion: 9 }), "PreconditionFailed", "");
   throwsTwinError(() => Twin.fromJSON({ properties: { desired: { $version: "7" } } }), "InvalidTwin", "/properties/desired/$version");
   throwsTwinError(() => twin.patch("sideways", { a: 1 }, at(2)), "InvalidArgument");
+  // Writes take "twin" too, and their error says so; lastUpdated and size take sections only.
+  for (const write of [(section) => twin.patch(section, {}, at(2)), (section) => twin.replace(section, {}, at(2))]) {
+    assert.throws(() => write("properties"), (e) => e.code === "InvalidArgument" && e.message.endsWith('"properties" is not a section or twin: use tags, desired, reported or twin'), "a write");
+  }
+  assert.throws(() => twin.size("twin"), (e) => e.code === "InvalidArgument" && e.message.endsWith('"twin" is not a section: use tags, desired or reported'));
+  assert.throws(() => twin.lastUpdated("twin", ""), (e) => e.code === "InvalidArgument" && /is not a section: use tags, desired or reported$/.test(e.message));
   assert.equal(twin.toString(), before);
   try {
     twin.patch("desired", { a: { "b c": 1 } }, at(2));
@@ -352,18 +361,32 @@ test("query errors: InvalidQuery with its offset, InvalidTwin at the twin's inde
   query.free();
 });
 
+test("TwinError is a class: every thrown error is an instance, in require and import alike", async () => {
+  assert.equal(typeof TwinError, "function");
+  const imported = await import("twindoc");
+  assert.equal(imported.TwinError, TwinError, "the CommonJS build's named exports reach import");
+  assert.equal(imported.Twin, Twin);
+  const thrown = [() => new Twin("d", { now: "yesterday" }), () => twindoc.merge({}, [1]), () => new twindoc.Query("SELECT"),
+    () => twindoc.writablePropertyAck("p", 1, 65736, 1), () => DeviceTwin.fromDeviceView({})];
+  for (const fn of thrown) {
+    assert.throws(fn, (error) => error instanceof TwinError && error instanceof Error && error.name === "TwinError"
+      && Object.prototype.toString.call(error) === "[object Error]" && error.stack.startsWith("TwinError: "));
+  }
+});
+
 test("the web build loads with init() and behaves the same", async () => {
   const web = await import("twindoc/web");
   await web.default({ module_or_path: readFileSync(new URL("../pkg-web/twindoc_wasm_bg.wasm", import.meta.url)) });
   const twin = new web.Twin("devA", { now: T0 });
   assert.deepEqual(twin.patch("desired", { a: 1 }, at(1)).notification, { a: 1, $version: 2 });
-  assert.throws(() => twin.patch("desired", { "a.b": 1 }, at(2)), (e) => e.name === "TwinError" && e.code === "InvalidKey");
+  assert.throws(() => twin.patch("desired", { "a.b": 1 }, at(2)), (e) => e instanceof web.TwinError && e instanceof Error && e.code === "InvalidKey");
+  assert.equal(typeof web.TwinError, "function");
 });
 
 test("TypeScript declarations cover every export", () => {
   const types = readFileSync(new URL("../pkg/twindoc_wasm.d.ts", import.meta.url), "utf8");
   for (const name of ["class Twin", "class DeviceTwin", "function merge", "function diff", "function jsonPatch", "function delta",
-    "function validate", "function writablePropertyAck", "function componentPropertyAck", "interface WriteOutcome", "interface TwinError",
+    "function validate", "function writablePropertyAck", "function componentPropertyAck", "interface WriteOutcome",
     "function query", "class Query", "class Condition", "type TwinInput", "type QueryRow"]) {
     assert.ok(types.includes(`export ${name}`), name);
   }
@@ -373,4 +396,36 @@ test("TypeScript declarations cover every export", () => {
   assert.match(types, /matches\(twin: TwinInput\): boolean;/);
   assert.ok(!types.includes("__copyForQuery"), "the handle's hidden copy is not API");
   assert.ok(!/: any\b/.test(types), "no untyped parameters or results");
+  for (const dir of ["pkg", "pkg-web"]) {
+    const entry = readFileSync(new URL(`../${dir}/index.d.ts`, import.meta.url), "utf8");
+    assert.match(entry, /export \* from "\.\/twindoc_wasm\.js";/);
+    assert.match(entry, /export \{ TwinError \} from "\.\/twin_error\.js";/);
+  }
+  assert.match(readFileSync(new URL("../pkg/twin_error.d.ts", import.meta.url), "utf8"), /export declare class TwinError extends Error/);
+});
+
+test("the packed tarball holds every file package.json points to, each build with its declarations", () => {
+  const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  const [packed] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json"], {
+    cwd: new URL("..", import.meta.url), encoding: "utf8", stdio: ["ignore", "pipe", "ignore"],
+  }));
+  const files = new Set(packed.files.map((file) => file.path));
+  const leaves = (value) => (typeof value === "string" ? [value] : Object.values(value).flatMap(leaves));
+  const targets = [manifest.main, manifest.types, ...leaves(manifest.exports)];
+  assert.ok(targets.length > 8);
+  for (const target of targets) assert.ok(files.has(target.replace(/^\.\//, "")), `${target} is packed`);
+  for (const dir of ["pkg", "pkg-web"]) {
+    for (const file of ["package.json", "index.js", "index.d.ts", "twin_error.js", "twin_error.d.ts", "twindoc_wasm.js", "twindoc_wasm.d.ts", "twindoc_wasm_bg.wasm"]) {
+      assert.ok(files.has(`${dir}/${file}`), `${dir}/${file} is packed`);
+    }
+  }
+});
+
+test("the README's JavaScript examples are the ones types.test.mjs type-checks, verbatim", () => {
+  const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+  const section = readme.slice(readme.indexOf("## JavaScript (WebAssembly)"), readme.indexOf("\n## ", readme.indexOf("## JavaScript (WebAssembly)") + 1));
+  const blocks = [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((match) => match[1]);
+  assert.ok(blocks.length > 0, "the section has JavaScript examples");
+  const checked = readFileSync(new URL("readme-examples.cjs", import.meta.url), "utf8");
+  for (const block of blocks) assert.ok(checked.includes(block), `tests/readme-examples.cjs holds, verbatim:\n${block}`);
 });
