@@ -5,6 +5,7 @@
 //! - Inputs are file paths, or `-` for standard input (at most one input per command). An input
 //!   is read up to [`Limits::max_input_bytes`] and must be UTF-8 JSON.
 //! - The result is compact JSON on standard output, then a newline (`--pretty` indents it).
+//!   `patch` and `replace` with `--in-place` write the twin to its file instead.
 //! - A rejected input (malformed JSON, a body breaking a limit, a failed precondition, a bad time)
 //!   exits 1, prints nothing on standard output and one line of JSON on standard error:
 //!   `{"code":"InvalidKey","status":400,"errorCode":400004,"path":"/a/b c","message":"..."}`.
@@ -21,7 +22,7 @@
 
 #![forbid(unsafe_code)]
 
-use std::fs::File;
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -152,6 +153,10 @@ struct WriteArgs {
     /// What to print: the new twin, or what the write did.
     #[arg(long, value_enum, default_value_t = Print::Twin)]
     print: Print,
+    /// Write the new twin to the TWIN file (atomically: it is replaced whole or left as it was)
+    /// instead of printing it; `--print outcome` is still printed.
+    #[arg(short = 'i', long)]
+    in_place: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -202,7 +207,8 @@ impl From<Error> for Failure {
 /// What a successful command prints, and whether its answer is a success (`validate` says no
 /// when the twin is invalid).
 struct Output {
-    text: String,
+    /// `None` when the result went elsewhere (`--in-place`).
+    text: Option<String>,
     ok: bool,
 }
 
@@ -215,7 +221,10 @@ fn main() -> ExitCode {
         };
     }
     match run(&cli) {
-        Ok(output) => match writeln!(io::stdout().lock(), "{}", output.text) {
+        Ok(output) => match output
+            .text
+            .map_or(Ok(()), |text| writeln!(io::stdout().lock(), "{text}"))
+        {
             Ok(()) if output.ok => ExitCode::SUCCESS,
             Ok(()) => ExitCode::from(1),
             Err(e) => fail(Failure::Usage(format!("cannot write the output: {e}"))),
@@ -638,6 +647,9 @@ impl<'de> Visitor<'de> for EachElement<'_> {
 /// `patch` (or, with `replace`, `replace`): reads the twin and body, writes, prints.
 fn write(args: &WriteArgs, replace: bool, pretty: bool) -> Result<Output, Failure> {
     one_stdin(&args.twin, &args.body)?;
+    if args.in_place && is_stdin(&args.twin) {
+        return Err(Failure::Usage("--in-place needs a twin file, not stdin (`-`)".into()));
+    }
     let limits = limits(args);
     let mut options = WriteOptions::new(time(args.now.as_deref())?).limits(limits);
     options.if_match.clone_from(&args.if_match);
@@ -659,12 +671,57 @@ fn write(args: &WriteArgs, replace: bool, pretty: bool) -> Result<Output, Failur
     finish(outcome, &twin, args, pretty)
 }
 
-/// Prints what `--print` asks for after a write.
+/// Prints what `--print` asks for after a write, and with `--in-place` writes the twin to its file.
 fn finish(outcome: WriteOutcome, twin: &Twin, args: &WriteArgs, pretty: bool) -> Result<Output, Failure> {
+    if args.in_place {
+        let text = if pretty { twin.to_json_pretty() } else { twin.to_json() };
+        replace_file(&args.twin, &text)?;
+        return match args.print {
+            Print::Twin => Ok(Output { text: None, ok: true }),
+            Print::Outcome => render(&outcome, pretty, true),
+        };
+    }
     match args.print {
         Print::Twin => Ok(twin_output(twin, pretty)),
         Print::Outcome => render(&outcome, pretty, true),
     }
+}
+
+/// Replaces the file at `path` by `text` and a newline, atomically: the text goes to a new file
+/// in the same directory, which is then renamed over the old one, so that a reader (or a failure
+/// midway) sees the old file or the new one, never a part. On any error the file is untouched and
+/// the new file is removed.
+fn replace_file(path: &Path, text: &str) -> Result<(), Failure> {
+    let cannot = |e: io::Error| Failure::Usage(format!("cannot write {}: {e}", path.display()));
+    // A symbolic link keeps pointing at the file it names: that file is the one replaced.
+    let target = fs::canonicalize(path).map_err(cannot)?;
+    let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
+        return Err(Failure::Usage(format!("cannot write {}: not a file", path.display())));
+    };
+    let temporary = dir.join(format!(
+        ".{}.twindoc-{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let permissions = fs::metadata(&target).map_err(cannot)?.permissions();
+    // `create_new`: a file already there is not ours to overwrite or remove.
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)
+        .map_err(cannot)?;
+    let written = (|| {
+        file.write_all(text.as_bytes())?;
+        file.write_all(b"\n")?;
+        file.set_permissions(permissions)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&temporary, &target)
+    })();
+    written.map_err(|e| {
+        let _ = fs::remove_file(&temporary);
+        cannot(e)
+    })
 }
 
 /// IoT Hub's limits (or none, with `--no-limits`), changed by the limit flags: the overrides
@@ -745,7 +802,10 @@ fn read_json(path: &Path, limits: &Limits) -> Result<Value, Failure> {
 
 fn twin_output(twin: &Twin, pretty: bool) -> Output {
     let text = if pretty { twin.to_json_pretty() } else { twin.to_json() };
-    Output { text, ok: true }
+    Output {
+        text: Some(text),
+        ok: true,
+    }
 }
 
 fn render(value: &impl Serialize, pretty: bool, ok: bool) -> Result<Output, Failure> {
@@ -755,5 +815,5 @@ fn render(value: &impl Serialize, pretty: bool, ok: bool) -> Result<Output, Fail
         serde_json::to_string(value)
     };
     let text = text.map_err(|e| Failure::Usage(format!("cannot write the output: {e}")))?;
-    Ok(Output { text, ok })
+    Ok(Output { text: Some(text), ok })
 }

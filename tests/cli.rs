@@ -815,3 +815,89 @@ fn query_memory_does_not_grow_with_the_number_of_twins() {
         );
     }
 }
+
+/// A new directory for one test, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(test: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!("twindoc-cli-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir(&path).unwrap();
+        TempDir(path)
+    }
+
+    fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn in_place_replaces_the_twin_file_or_leaves_it_as_it_was() {
+    let dir = TempDir::new("in-place");
+    let twin = dir.file("t.json", twindoc(&["new", "devA", "--now", NOW]).stdout);
+    let body = dir.file("b.json", br#"{"mode": "eco"}"#);
+    let run = twindoc(&[
+        "patch",
+        &twin,
+        &body,
+        "--section",
+        "desired",
+        "--now",
+        LATER,
+        "--in-place",
+    ]);
+    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (Some(0), "", ""));
+    let written = std::fs::read_to_string(&twin).unwrap();
+    assert!(written.ends_with('\n'));
+    let written: Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(written["properties"]["desired"]["mode"], "eco");
+    assert_eq!(written["properties"]["desired"]["$version"], 2);
+
+    // `-i`, `replace`, and `--print outcome` still printed.
+    let body = dir.file("b.json", br#"{"fan": 1}"#);
+    let run = twindoc(&[
+        "replace",
+        &twin,
+        &body,
+        "--section",
+        "desired",
+        "-i",
+        "--print",
+        "outcome",
+    ]);
+    assert_eq!(run.json()["sectionVersion"], 3);
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&twin).unwrap()).unwrap();
+    assert_eq!(written["properties"]["desired"]["fan"], 1);
+    assert!(written["properties"]["desired"].get("mode").is_none());
+
+    // A refused write leaves the file byte for byte as it was.
+    let before = std::fs::read(&twin).unwrap();
+    let bad = dir.file("b.json", br#"{"bad#": 1}"#);
+    let run = twindoc(&["patch", &twin, &bad, "--section", "desired", "-i"]);
+    run.rejected("InvalidKey", 400, 400004, "/bad#");
+    let stale = twindoc(&["patch", &twin, &body, "--section", "desired", "-i", "--if-version", "1"]);
+    assert_eq!(stale.code, Some(1));
+    assert_eq!(std::fs::read(&twin).unwrap(), before);
+    assert_eq!(dir.names(), ["b.json", "t.json"], "no temporary file remains");
+
+    // The twin cannot come from stdin.
+    run_with_stdin(&["patch", "-", &body, "--section", "desired", "-i"], &before).usage_error();
+}
