@@ -266,8 +266,8 @@ fn run(cli: &Cli) -> Result<Output, Failure> {
         Command::Merge { doc, patch } => {
             one_stdin(doc, patch)?;
             let limits = Limits::none();
-            let mut doc = read_json(doc, &limits)?;
-            let patch = read_json(patch, &limits)?;
+            let mut doc = read_json("doc", doc, &limits)?;
+            let patch = read_json("patch", patch, &limits)?;
             twindoc::merge(&mut doc, &patch)?;
             render(&doc, pretty, true)
         }
@@ -279,7 +279,7 @@ fn run(cli: &Cli) -> Result<Output, Failure> {
         Command::Diff { old, new, format } => {
             one_stdin(old, new)?;
             let limits = Limits::none();
-            let (old, new) = (read_json(old, &limits)?, read_json(new, &limits)?);
+            let (old, new) = (read_json("old", old, &limits)?, read_json("new", new, &limits)?);
             match format {
                 DiffFormat::Merge => render(&twindoc::diff(&old, &new)?, pretty, true),
                 DiffFormat::JsonPatch => render(&twindoc::diff_json_patch(&old, &new)?, pretty, true),
@@ -655,7 +655,7 @@ fn write(args: &WriteArgs, replace: bool, pretty: bool) -> Result<Output, Failur
     options.if_match.clone_from(&args.if_match);
     options.if_version = args.if_version;
     let mut twin = read_twin(&args.twin, &limits)?;
-    let body = read_json(&args.body, &limits)?;
+    let body = read_json("body", &args.body, &limits)?;
     let section = match args.section {
         SectionArg::Tags => Section::Tags,
         SectionArg::Desired => Section::Desired,
@@ -774,11 +774,31 @@ fn is_stdin(path: &Path) -> bool {
 /// Reads a twin: taken as it is, whatever the write's limits (only the input bound applies).
 fn read_twin(path: &Path, limits: &Limits) -> Result<Twin, Failure> {
     let as_is = Limits::none().with_max_input_bytes(limits.max_input_bytes());
-    Ok(Twin::from_value(read_json(path, &as_is)?)?)
+    let value = read_json("twin", path, &as_is)?;
+    Twin::from_value(value).map_err(|e| named_input("twin", path, Failure::Rejected(e)))
 }
 
-/// Reads and parses one input, never more than `limits.max_input_bytes()` bytes of it.
-fn read_json(path: &Path, limits: &Limits) -> Result<Value, Failure> {
+/// Reads and parses one input, never more than `limits.max_input_bytes()` bytes of it. A refusal
+/// names the input by its `role` in the command and its path.
+fn read_json(role: &str, path: &Path, limits: &Limits) -> Result<Value, Failure> {
+    read_json_unnamed(path, limits).map_err(|failure| named_input(role, path, failure))
+}
+
+/// Prefixes a refused input's message with the input's role and name (`body b.json: ...`), so
+/// that a command reading two inputs says which one failed; the other fields stay as they are.
+fn named_input(role: &str, path: &Path, failure: Failure) -> Failure {
+    let Failure::Rejected(error) = failure else {
+        return failure;
+    };
+    let name = match is_stdin(path) {
+        true => "(standard input)".to_string(),
+        false => path.display().to_string(),
+    };
+    let message = format!("{role} {name}: {}", error.message());
+    Failure::Rejected(Error::new(error.kind(), error.path(), message))
+}
+
+fn read_json_unnamed(path: &Path, limits: &Limits) -> Result<Value, Failure> {
     let max = limits.max_input_bytes();
     let unreadable = |e: io::Error| Failure::Usage(format!("cannot read {}: {e}", path.display()));
     let source: Box<dyn Read> = if is_stdin(path) {

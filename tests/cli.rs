@@ -901,3 +901,45 @@ fn in_place_replaces_the_twin_file_or_leaves_it_as_it_was() {
     // The twin cannot come from stdin.
     run_with_stdin(&["patch", "-", &body, "--section", "desired", "-i"], &before).usage_error();
 }
+
+#[test]
+fn a_refused_input_is_named_by_its_role_and_path() {
+    let twin = new_twin();
+    let body = Temp::new(r#"{"a": 1}"#);
+    let broken = Temp::new("{");
+    let args = ["patch", broken.path(), body.path(), "--section", "desired"];
+    let error = twindoc(&args).rejected("InvalidJson", 400, 400006, "");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("twin {}: malformed JSON: ", broken.path())),
+        "{message}"
+    );
+    let args = ["patch", twin.path(), broken.path(), "--section", "desired"];
+    let error = twindoc(&args).rejected("InvalidJson", 400, 400006, "");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("body {}: malformed JSON: ", broken.path())),
+        "{message}"
+    );
+    let run = run_with_stdin(&["patch", twin.path(), "-", "--section", "desired"], b"[");
+    let error = run.rejected("InvalidJson", 400, 400006, "");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("body (standard input): "),
+        "{error}"
+    );
+    // A twin of the wrong shape keeps its path.
+    let shape = Temp::new(r#"{"version": "x"}"#);
+    let error = twindoc(&["delta", shape.path()]).rejected("InvalidTwin", 400, 400004, "/version");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("twin {}: ", shape.path())),
+        "{error}"
+    );
+    let error = twindoc(&["merge", body.path(), broken.path()]).rejected("InvalidJson", 400, 400006, "");
+    assert!(error["message"].as_str().unwrap().starts_with("patch "), "{error}");
+}
