@@ -33,7 +33,7 @@ use serde::de::{SeqAccess, Visitor};
 use serde::{Deserializer, Serialize};
 use serde_json::Value;
 use twindoc::{
-    Error, ErrorKind, Limits, LimitsBase, LimitsOverrides, Query, Section, TimeInput, Timestamp, Twin,
+    DeviceTwin, Error, ErrorKind, Limits, LimitsBase, LimitsOverrides, Query, Section, TimeInput, Timestamp, Twin,
     ValidationReport, WriteOptions, WriteOutcome,
 };
 
@@ -89,12 +89,12 @@ enum Command {
     },
     /// What the device has not reached yet: desired members missing from or different in reported.
     Delta {
-        /// The twin document (a file, or `-` for stdin).
+        /// A twin, or a device view `{"desired": {...}, "reported": {...}}` (a file, or `-` for stdin).
         twin: PathBuf,
     },
     /// What the device sees of TWIN: desired and reported without `$metadata`.
     DeviceView {
-        /// The twin document (a file, or `-` for stdin).
+        /// A twin, or a device view `{"desired": {...}, "reported": {...}}` (a file, or `-` for stdin).
         twin: PathBuf,
     },
     /// The rows of an IoT Hub query (`SELECT ... FROM devices ...`) over the twins of FILEs, in order.
@@ -285,14 +285,31 @@ fn run(cli: &Cli) -> Result<Output, Failure> {
                 DiffFormat::JsonPatch => render(&twindoc::diff_json_patch(&old, &new)?, pretty, true),
             }
         }
-        Command::Delta { twin } => {
-            let twin = read_twin(twin, &Limits::azure())?;
-            render(&twin.delta(), pretty, true)
-        }
-        Command::DeviceView { twin } => {
-            let twin = read_twin(twin, &Limits::azure())?;
-            render(&twin.device_view(), pretty, true)
-        }
+        Command::Delta { twin } => match read_twin_or_view(twin)? {
+            TwinOrView::Twin(twin) => render(&twin.delta(), pretty, true),
+            TwinOrView::View(view) => {
+                // `$version` stays in desired: it is the version Plug and Play acknowledgements are
+                // compared with.
+                let desired = section_of_view(view.desired(), view.desired_version());
+                let delta = twindoc::delta(&desired, &Value::Object(view.reported().clone()))?;
+                render(&delta, pretty, true)
+            }
+        },
+        Command::DeviceView { twin } => match read_twin_or_view(twin)? {
+            TwinOrView::Twin(twin) => render(&twin.device_view(), pretty, true),
+            TwinOrView::View(view) => {
+                let mut out = serde_json::Map::new();
+                out.insert(
+                    "desired".into(),
+                    section_of_view(view.desired(), view.desired_version()),
+                );
+                out.insert(
+                    "reported".into(),
+                    section_of_view(view.reported(), view.reported_version()),
+                );
+                render(&out, pretty, true)
+            }
+        },
         Command::Query { .. } => Err(Failure::Usage("query is run by run_query".into())),
     }
 }
@@ -776,6 +793,59 @@ fn read_twin(path: &Path, limits: &Limits) -> Result<Twin, Failure> {
     let as_is = Limits::none().with_max_input_bytes(limits.max_input_bytes());
     let value = read_json("twin", path, &as_is)?;
     Twin::from_value(value).map_err(|e| named_input("twin", path, Failure::Rejected(e)))
+}
+
+/// What `delta` and `device-view` read: a twin, or what a device sees of one.
+enum TwinOrView {
+    Twin(Twin),
+    // Boxed: a replica is several times the size of a twin's handle.
+    View(Box<DeviceTwin>),
+}
+
+/// Reads a twin (an object with `properties`, holding `desired` and `reported` with their
+/// `$version`) or a device view (`{"desired": {...}, "reported": {...}}`, each with `$version`).
+/// Anything else is `InvalidTwin` naming what is missing, rather than read as a twin with empty
+/// sections at version 0.
+fn read_twin_or_view(path: &Path) -> Result<TwinOrView, Failure> {
+    let as_is = Limits::none().with_max_input_bytes(Limits::azure().max_input_bytes());
+    let value = read_json("twin", path, &as_is)?;
+    let refused = |e: Error| named_input("twin", path, Failure::Rejected(e));
+    let invalid = |at: &str, message: &str| refused(Error::new(ErrorKind::InvalidTwin, at, message));
+    let Value::Object(doc) = &value else {
+        return Err(invalid("", "a twin or a device view must be a JSON object"));
+    };
+    if doc.contains_key("properties") {
+        // Looked for before the value is read as a twin, reported after its own checks.
+        let missing = ["desired", "reported"].into_iter().find(|name| {
+            let version = doc["properties"].get(name).and_then(|section| section.get("$version"));
+            version.is_none()
+        });
+        let twin = Twin::from_value(value).map_err(refused)?;
+        if let Some(name) = missing {
+            let at = format!("/properties/{name}/$version");
+            return Err(invalid(
+                &at,
+                &format!("the twin needs properties.{name} with its $version"),
+            ));
+        }
+        return Ok(TwinOrView::Twin(twin));
+    }
+    if doc.contains_key("desired") || doc.contains_key("reported") {
+        return DeviceTwin::from_device_view(&value)
+            .map(|view| TwinOrView::View(Box::new(view)))
+            .map_err(refused);
+    }
+    Err(invalid(
+        "",
+        "neither a twin (it has no \"properties\") nor a device view (it has no \"desired\" and \"reported\")",
+    ))
+}
+
+/// A section of a device view: its content and `$version`.
+fn section_of_view(content: &serde_json::Map<String, Value>, version: u64) -> Value {
+    let mut section = content.clone();
+    section.insert("$version".into(), version.into());
+    Value::Object(section)
 }
 
 /// Reads and parses one input, never more than `limits.max_input_bytes()` bytes of it. A refusal

@@ -932,7 +932,7 @@ fn a_refused_input_is_named_by_its_role_and_path() {
     );
     // A twin of the wrong shape keeps its path.
     let shape = Temp::new(r#"{"version": "x"}"#);
-    let error = twindoc(&["delta", shape.path()]).rejected("InvalidTwin", 400, 400004, "/version");
+    let error = twindoc(&["validate", shape.path()]).rejected("InvalidTwin", 400, 400004, "/version");
     assert!(
         error["message"]
             .as_str()
@@ -942,4 +942,46 @@ fn a_refused_input_is_named_by_its_role_and_path() {
     );
     let error = twindoc(&["merge", body.path(), broken.path()]).rejected("InvalidJson", 400, 400006, "");
     assert!(error["message"].as_str().unwrap().starts_with("patch "), "{error}");
+}
+
+#[test]
+fn delta_and_device_view_read_a_twin_or_a_device_view_only() {
+    for command in ["delta", "device-view"] {
+        let other = Temp::new(r#"{"a": 1}"#);
+        let error = twindoc(&[command, other.path()]).rejected("InvalidTwin", 400, 400004, "");
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            message.contains("properties") && message.contains("desired"),
+            "{message}"
+        );
+        let half = Temp::new(r#"{"desired": {"a": 1, "$version": 2}}"#);
+        twindoc(&[command, half.path()]).rejected("InvalidTwin", 400, 400004, "/reported");
+        let no_reported = Temp::new(r#"{"deviceId": "d", "properties": {"desired": {"$version": 1}}}"#);
+        let run = twindoc(&[command, no_reported.path()]);
+        run.rejected("InvalidTwin", 400, 400004, "/properties/reported/$version");
+        let array = Temp::new("[]");
+        twindoc(&[command, array.path()]).rejected("InvalidTwin", 400, 400004, "");
+    }
+
+    let view = json!({
+        "desired": {"interval": 5, "mode": "eco", "$version": 3},
+        "reported": {"interval": 5, "$version": 7}
+    });
+    let file = Temp::json(&view);
+    assert_eq!(twindoc(&["delta", file.path()]).json(), json!({"mode": "eco"}));
+    assert_eq!(twindoc(&["device-view", file.path()]).json(), view);
+
+    let twin = patch_new("desired", br#"{"mode": "eco"}"#, &[]).json();
+    let twin = Temp::json(&twin);
+    assert_eq!(twindoc(&["delta", twin.path()]).json(), json!({"mode": "eco"}));
+    let seen = twindoc(&["device-view", twin.path()]).json();
+    assert_eq!(
+        seen,
+        json!({"desired": {"mode": "eco", "$version": 2}, "reported": {"$version": 1}})
+    );
+    // What device-view prints, delta reads back.
+    assert_eq!(
+        twindoc(&["delta", Temp::json(&seen).path()]).json(),
+        json!({"mode": "eco"})
+    );
 }
