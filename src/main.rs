@@ -10,7 +10,8 @@
 //!   exits 1, prints nothing on standard output and one line of JSON on standard error:
 //!   `{"code":"InvalidKey","status":400,"errorCode":400004,"path":"/a/b c","message":"..."}`.
 //! - A usage problem (bad arguments, a file that cannot be read, output that cannot be written)
-//!   exits 2 with a one-line message on standard error.
+//!   exits 2 with a one-line message on standard error; an argument the engine refuses (`--now`,
+//!   the query text) exits 2 with the JSON error line.
 //! - `validate` prints its report in every case and exits 1 when the twin is invalid.
 //! - `query` streams: its inputs are read twin by twin (not capped as a whole; each twin is capped
 //!   at [`twindoc::DEFAULT_MAX_INPUT_BYTES`] of text) and rows are written as they come, so that
@@ -190,6 +191,9 @@ enum Failure {
     Rejected(Error),
     /// The command could not run as asked: exit 2, a one-line message on stderr.
     Usage(String),
+    /// A command-line argument the engine refused (`--now`, the query text): a usage
+    /// error, so exit 2, with the JSON error line of a rejected input.
+    BadArgument(Error),
 }
 
 impl Failure {
@@ -237,17 +241,21 @@ fn main() -> ExitCode {
 fn fail(failure: Failure) -> ExitCode {
     // If stderr itself cannot be written to, the exit code is all that is left to say.
     match failure {
-        Failure::Rejected(error) => {
-            // Serializing a struct of strings and numbers cannot fail.
-            let line = serde_json::to_string(&error).unwrap_or_default();
-            let _ = writeln!(io::stderr().lock(), "{line}");
-            ExitCode::from(1)
-        }
+        Failure::Rejected(error) => error_line(&error, 1),
+        Failure::BadArgument(error) => error_line(&error, 2),
         Failure::Usage(message) => {
             let _ = writeln!(io::stderr().lock(), "twindoc: error: {message}");
             ExitCode::from(2)
         }
     }
+}
+
+/// Prints `error` as its JSON line on stderr and exits with `code`.
+fn error_line(error: &Error, code: u8) -> ExitCode {
+    // Serializing a struct of strings and numbers cannot fail.
+    let line = serde_json::to_string(error).unwrap_or_default();
+    let _ = writeln!(io::stderr().lock(), "{line}");
+    ExitCode::from(code)
 }
 
 fn run(cli: &Cli) -> Result<Output, Failure> {
@@ -319,7 +327,7 @@ fn run_query(text: &str, files: &[PathBuf], ndjson: bool, pretty: bool) -> Resul
     if files.iter().filter(|path| is_stdin(path)).count() > 1 {
         return Err(Failure::Usage("only one input can be read from stdin (`-`)".into()));
     }
-    let query = Query::parse(text)?;
+    let query = Query::parse(text).map_err(Failure::BadArgument)?;
     let mut out = Rows {
         out: BufWriter::with_capacity(64 * 1024, io::stdout().lock()),
         ndjson,
@@ -773,7 +781,8 @@ fn time(now: Option<&str>) -> Result<Timestamp, Failure> {
             nanos.map_err(|_| Failure::rejected(ErrorKind::InvalidTimestamp, "the system clock is out of range"))?;
         return Ok(Timestamp::from_unix_nanos(nanos)?);
     };
-    Ok(text.parse::<TimeInput>()?.timestamp()?)
+    let input = text.parse::<TimeInput>().map_err(Failure::BadArgument)?;
+    input.timestamp().map_err(Failure::BadArgument)
 }
 
 /// Refuses to read two inputs from stdin.

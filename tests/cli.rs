@@ -36,7 +36,17 @@ impl Run {
     /// Checks the run was a rejected input: exit 1, nothing on stdout, one JSON line on stderr
     /// with these fields. Returns that line.
     fn rejected(&self, code: &str, status: u64, error_code: u64, path: &str) -> Value {
-        assert_eq!(self.code, Some(1), "stderr: {}", self.stderr);
+        self.error_line(1, code, status, error_code, path)
+    }
+
+    /// Checks the run was a command-line argument the engine refused: a usage error (exit 2),
+    /// with the JSON error line of a rejected input. Returns that line.
+    fn bad_argument(&self, code: &str, status: u64, error_code: u64, path: &str) -> Value {
+        self.error_line(2, code, status, error_code, path)
+    }
+
+    fn error_line(&self, exit: i32, code: &str, status: u64, error_code: u64, path: &str) -> Value {
+        assert_eq!(self.code, Some(exit), "stderr: {}", self.stderr);
         assert_eq!(self.stdout, "", "nothing on stdout");
         assert_eq!(self.stderr.lines().count(), 1, "one line on stderr: {:?}", self.stderr);
         let error: Value = serde_json::from_str(&self.stderr).expect("stderr is JSON");
@@ -403,9 +413,10 @@ fn bad_twins_and_times_are_rejected() {
     twindoc(&args).rejected("InvalidTwin", 400, 400004, "/version");
     let twin = Temp::new(r#"{"properties": {"desired": {"$version": -1}}}"#);
     twindoc(&["device-view", twin.path()]).rejected("InvalidTwin", 400, 400004, "/properties/desired/$version");
-    twindoc(&["new", "d", "--now", "yesterday"]).rejected("InvalidTimestamp", 400, 400004, "");
-    twindoc(&["new", "d", "--now", "2026-02-30T00:00:00Z"]).rejected("InvalidTimestamp", 400, 400004, "");
-    twindoc(&["new", "d", "--now", "99999999999999999999999"]).rejected("InvalidTimestamp", 400, 400004, "");
+    // A bad `--now` is a usage error (exit 2), with the JSON error line.
+    twindoc(&["new", "d", "--now", "yesterday"]).bad_argument("InvalidTimestamp", 400, 400004, "");
+    twindoc(&["new", "d", "--now", "2026-02-30T00:00:00Z"]).bad_argument("InvalidTimestamp", 400, 400004, "");
+    twindoc(&["new", "d", "--now", "99999999999999999999999"]).bad_argument("InvalidTimestamp", 400, 400004, "");
     let twin = new_twin();
     let args = [
         "patch",
@@ -416,7 +427,7 @@ fn bad_twins_and_times_are_rejected() {
         "--now",
         "1e3",
     ];
-    twindoc(&args).rejected("InvalidTimestamp", 400, 400004, "");
+    twindoc(&args).bad_argument("InvalidTimestamp", 400, 400004, "");
 }
 
 #[test]
@@ -720,7 +731,8 @@ fn query_stops_reading_at_top() {
 #[test]
 fn bad_queries_and_twins_are_rejected() {
     let fleet = Temp::new(ndjson(&fleet()));
-    let error = twindoc(&["query", "SELECT * FROM devices WHERE tags.group = 1", fleet.path()]).rejected(
+    // The query text is an argument: refused, it is a usage error.
+    let error = twindoc(&["query", "SELECT * FROM devices WHERE tags.group = 1", fleet.path()]).bad_argument(
         "InvalidQuery",
         400,
         400004,
