@@ -12,7 +12,8 @@
 //! - A usage problem (bad arguments, a file that cannot be read, output that cannot be written)
 //!   exits 2 with a one-line message on standard error; an argument the engine refuses (`--now`,
 //!   the query text) exits 2 with the JSON error line.
-//! - `validate` prints its report in every case and exits 1 when the twin is invalid.
+//! - `validate` prints its report, and exits 1 when the twin is invalid, also when the input is
+//!   not JSON (one `InvalidJson` violation); a JSON value that is not a twin is refused as usual.
 //! - `query` streams: its inputs are read twin by twin (not capped as a whole; each twin is capped
 //!   at [`twindoc::DEFAULT_MAX_INPUT_BYTES`] of text) and rows are written as they come, so that
 //!   memory does not grow with the number of twins unless the query aggregates. A bad twin stops
@@ -280,8 +281,15 @@ fn run(cli: &Cli) -> Result<Output, Failure> {
             render(&doc, pretty, true)
         }
         Command::Validate { twin } => {
-            let twin = read_twin(twin, &Limits::azure())?;
-            let report = ValidationReport::of(&twin);
+            let report = match read_twin(twin, &Limits::azure()) {
+                Ok(twin) => ValidationReport::of(&twin),
+                // Text that is not JSON is reported like any other violation; a JSON value that is
+                // not a twin is refused, as everywhere.
+                Err(Failure::Rejected(error)) if error.kind() == ErrorKind::InvalidJson => ValidationReport {
+                    violations: vec![error],
+                },
+                Err(failure) => return Err(failure),
+            };
             render(&report, pretty, report.is_valid())
         }
         Command::Diff { old, new, format } => {

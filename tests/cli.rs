@@ -487,6 +487,24 @@ fn validate_reports_every_violation() {
 
     let malformed = Temp::new("[]");
     twindoc(&["validate", malformed.path()]).rejected("InvalidTwin", 400, 400004, "");
+
+    // Input that is not JSON is a report with one violation.
+    for text in [&b"{\"a\": "[..], b"", b"\xff"] {
+        let unparsable = Temp::new(text);
+        let run = twindoc(&["validate", unparsable.path()]);
+        assert_eq!((run.code, run.stderr.as_str()), (Some(1), ""), "{}", run.stdout);
+        let report: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(report["valid"], false);
+        let violations = report["violations"].as_array().unwrap();
+        assert_eq!(violations.len(), 1, "{report}");
+        assert_eq!(violations[0]["code"], "InvalidJson");
+        assert_eq!(violations[0]["path"], "");
+        let message = violations[0]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("twin {}: ", unparsable.path())),
+            "{message}"
+        );
+    }
 }
 
 #[test]
