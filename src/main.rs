@@ -11,7 +11,7 @@
 //!   `{"code":"InvalidKey","status":400,"errorCode":400004,"path":"/a/b c","message":"..."}`.
 //! - A usage problem (bad arguments, a file that cannot be read, output that cannot be written)
 //!   exits 2 with a one-line message on standard error; an argument the engine refuses (`--now`,
-//!   the query text) exits 2 with the JSON error line.
+//!   a device or module id IoT Hub would refuse, the query text) exits 2 with the JSON error line.
 //! - `validate` prints its report, and exits 1 when the twin is invalid, also when the input is
 //!   not JSON (one `InvalidJson` violation); a JSON value that is not a twin is refused as usual.
 //! - `query` streams: its inputs are read twin by twin (not capped as a whole; each twin is capped
@@ -192,7 +192,7 @@ enum Failure {
     Rejected(Error),
     /// The command could not run as asked: exit 2, a one-line message on stderr.
     Usage(String),
-    /// A command-line argument the engine refused (`--now`, the query text): a usage
+    /// A command-line argument the engine refused (`--now`, an id, the query text): a usage
     /// error, so exit 2, with the JSON error line of a rejected input.
     BadArgument(Error),
 }
@@ -263,6 +263,10 @@ fn run(cli: &Cli) -> Result<Output, Failure> {
     let pretty = cli.pretty;
     match &cli.command {
         Command::New { device_id, module, now } => {
+            twindoc::check_device_id(device_id).map_err(Failure::BadArgument)?;
+            if let Some(module) = module {
+                twindoc::check_module_id(module).map_err(Failure::BadArgument)?;
+            }
             let now = time(now.as_deref())?;
             let twin = match module {
                 Some(module) => Twin::new_module(device_id, module, now),

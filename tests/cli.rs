@@ -1015,3 +1015,17 @@ fn delta_and_device_view_read_a_twin_or_a_device_view_only() {
         json!({"mode": "eco"})
     );
 }
+
+#[test]
+fn ids_iot_hub_refuses_are_usage_errors() {
+    let error = twindoc(&["new", "bad id with space", "--now", NOW]).bad_argument("InvalidArgument", 400, 400004, "");
+    assert!(error["message"].as_str().unwrap().contains("device id"), "{error}");
+    twindoc(&["new", "", "--now", NOW]).bad_argument("InvalidArgument", 400, 400004, "");
+    twindoc(&["new", &"d".repeat(129), "--now", NOW]).bad_argument("InvalidArgument", 400, 400004, "");
+    let error =
+        twindoc(&["new", "devA", "--module", "m/1", "--now", NOW]).bad_argument("InvalidArgument", 400, 400004, "");
+    assert!(error["message"].as_str().unwrap().contains("module id"), "{error}");
+    let twin = twindoc(&["new", "a-Z.0+%_#*?!(),:=@$'", "--module", "$edgeAgent", "--now", NOW]).json();
+    assert_eq!(twin["deviceId"], "a-Z.0+%_#*?!(),:=@$'");
+    twindoc(&["new", &"d".repeat(128), "--now", NOW]).json();
+}
