@@ -1029,3 +1029,12 @@ fn ids_iot_hub_refuses_are_usage_errors() {
     assert_eq!(twin["deviceId"], "a-Z.0+%_#*?!(),:=@$'");
     twindoc(&["new", &"d".repeat(128), "--now", NOW]).json();
 }
+
+#[test]
+fn a_leap_second_is_refused_as_unsupported() {
+    let run = twindoc(&["new", "devA", "--now", "2026-12-31T23:59:60Z"]);
+    let error = run.bad_argument("InvalidTimestamp", 400, 400004, "");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("leap seconds are not supported"), "{message}");
+    assert!(!message.contains("not an RFC 3339 time"), "{message}");
+}
