@@ -5,12 +5,15 @@
 //! - Inputs are file paths, or `-` for standard input (at most one input per command). An input
 //!   is read up to [`Limits::max_input_bytes`] and must be UTF-8 JSON.
 //! - The result is compact JSON on standard output, then a newline (`--pretty` indents it).
+//!   `patch` and `replace` with `--in-place` write the twin to its file instead.
 //! - A rejected input (malformed JSON, a body breaking a limit, a failed precondition, a bad time)
 //!   exits 1, prints nothing on standard output and one line of JSON on standard error:
 //!   `{"code":"InvalidKey","status":400,"errorCode":400004,"path":"/a/b c","message":"..."}`.
 //! - A usage problem (bad arguments, a file that cannot be read, output that cannot be written)
-//!   exits 2 with a one-line message on standard error.
-//! - `validate` prints its report in every case and exits 1 when the twin is invalid.
+//!   exits 2 with a one-line message on standard error; an argument the engine refuses (`--now`,
+//!   a device or module id IoT Hub would refuse, the query text) exits 2 with the JSON error line.
+//! - `validate` prints its report, and exits 1 when the twin is invalid, also when the input is
+//!   not JSON (one `InvalidJson` violation); a JSON value that is not a twin is refused as usual.
 //! - `query` streams: its inputs are read twin by twin (not capped as a whole; each twin is capped
 //!   at [`twindoc::DEFAULT_MAX_INPUT_BYTES`] of text) and rows are written as they come, so that
 //!   memory does not grow with the number of twins unless the query aggregates. A bad twin stops
@@ -21,7 +24,7 @@
 
 #![forbid(unsafe_code)]
 
-use std::fs::File;
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,7 +35,7 @@ use serde::de::{SeqAccess, Visitor};
 use serde::{Deserializer, Serialize};
 use serde_json::Value;
 use twindoc::{
-    Error, ErrorKind, Limits, LimitsBase, LimitsOverrides, Query, Section, TimeInput, Timestamp, Twin,
+    DeviceTwin, Error, ErrorKind, Limits, LimitsBase, LimitsOverrides, Query, Section, TimeInput, Timestamp, Twin,
     ValidationReport, WriteOptions, WriteOutcome,
 };
 
@@ -88,12 +91,12 @@ enum Command {
     },
     /// What the device has not reached yet: desired members missing from or different in reported.
     Delta {
-        /// The twin document (a file, or `-` for stdin).
+        /// A twin, or a device view `{"desired": {...}, "reported": {...}}` (a file, or `-` for stdin).
         twin: PathBuf,
     },
     /// What the device sees of TWIN: desired and reported without `$metadata`.
     DeviceView {
-        /// The twin document (a file, or `-` for stdin).
+        /// A twin, or a device view `{"desired": {...}, "reported": {...}}` (a file, or `-` for stdin).
         twin: PathBuf,
     },
     /// The rows of an IoT Hub query (`SELECT ... FROM devices ...`) over the twins of FILEs, in order.
@@ -152,6 +155,10 @@ struct WriteArgs {
     /// What to print: the new twin, or what the write did.
     #[arg(long, value_enum, default_value_t = Print::Twin)]
     print: Print,
+    /// Write the new twin to the TWIN file (atomically: it is replaced whole or left as it was)
+    /// instead of printing it; `--print outcome` is still printed.
+    #[arg(short = 'i', long)]
+    in_place: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -185,6 +192,9 @@ enum Failure {
     Rejected(Error),
     /// The command could not run as asked: exit 2, a one-line message on stderr.
     Usage(String),
+    /// A command-line argument the engine refused (`--now`, an id, the query text): a usage
+    /// error, so exit 2, with the JSON error line of a rejected input.
+    BadArgument(Error),
 }
 
 impl Failure {
@@ -202,7 +212,8 @@ impl From<Error> for Failure {
 /// What a successful command prints, and whether its answer is a success (`validate` says no
 /// when the twin is invalid).
 struct Output {
-    text: String,
+    /// `None` when the result went elsewhere (`--in-place`).
+    text: Option<String>,
     ok: bool,
 }
 
@@ -215,7 +226,10 @@ fn main() -> ExitCode {
         };
     }
     match run(&cli) {
-        Ok(output) => match writeln!(io::stdout().lock(), "{}", output.text) {
+        Ok(output) => match output
+            .text
+            .map_or(Ok(()), |text| writeln!(io::stdout().lock(), "{text}"))
+        {
             Ok(()) if output.ok => ExitCode::SUCCESS,
             Ok(()) => ExitCode::from(1),
             Err(e) => fail(Failure::Usage(format!("cannot write the output: {e}"))),
@@ -228,12 +242,8 @@ fn main() -> ExitCode {
 fn fail(failure: Failure) -> ExitCode {
     // If stderr itself cannot be written to, the exit code is all that is left to say.
     match failure {
-        Failure::Rejected(error) => {
-            // Serializing a struct of strings and numbers cannot fail.
-            let line = serde_json::to_string(&error).unwrap_or_default();
-            let _ = writeln!(io::stderr().lock(), "{line}");
-            ExitCode::from(1)
-        }
+        Failure::Rejected(error) => error_line(&error, 1),
+        Failure::BadArgument(error) => error_line(&error, 2),
         Failure::Usage(message) => {
             let _ = writeln!(io::stderr().lock(), "twindoc: error: {message}");
             ExitCode::from(2)
@@ -241,10 +251,22 @@ fn fail(failure: Failure) -> ExitCode {
     }
 }
 
+/// Prints `error` as its JSON line on stderr and exits with `code`.
+fn error_line(error: &Error, code: u8) -> ExitCode {
+    // Serializing a struct of strings and numbers cannot fail.
+    let line = serde_json::to_string(error).unwrap_or_default();
+    let _ = writeln!(io::stderr().lock(), "{line}");
+    ExitCode::from(code)
+}
+
 fn run(cli: &Cli) -> Result<Output, Failure> {
     let pretty = cli.pretty;
     match &cli.command {
         Command::New { device_id, module, now } => {
+            twindoc::check_device_id(device_id).map_err(Failure::BadArgument)?;
+            if let Some(module) = module {
+                twindoc::check_module_id(module).map_err(Failure::BadArgument)?;
+            }
             let now = time(now.as_deref())?;
             let twin = match module {
                 Some(module) => Twin::new_module(device_id, module, now),
@@ -257,33 +279,57 @@ fn run(cli: &Cli) -> Result<Output, Failure> {
         Command::Merge { doc, patch } => {
             one_stdin(doc, patch)?;
             let limits = Limits::none();
-            let mut doc = read_json(doc, &limits)?;
-            let patch = read_json(patch, &limits)?;
+            let mut doc = read_json("doc", doc, &limits)?;
+            let patch = read_json("patch", patch, &limits)?;
             twindoc::merge(&mut doc, &patch)?;
             render(&doc, pretty, true)
         }
         Command::Validate { twin } => {
-            let twin = read_twin(twin, &Limits::azure())?;
-            let report = ValidationReport::of(&twin);
+            let report = match read_twin(twin, &Limits::azure()) {
+                Ok(twin) => ValidationReport::of(&twin),
+                // Text that is not JSON is reported like any other violation; a JSON value that is
+                // not a twin is refused, as everywhere.
+                Err(Failure::Rejected(error)) if error.kind() == ErrorKind::InvalidJson => ValidationReport {
+                    violations: vec![error],
+                },
+                Err(failure) => return Err(failure),
+            };
             render(&report, pretty, report.is_valid())
         }
         Command::Diff { old, new, format } => {
             one_stdin(old, new)?;
             let limits = Limits::none();
-            let (old, new) = (read_json(old, &limits)?, read_json(new, &limits)?);
+            let (old, new) = (read_json("old", old, &limits)?, read_json("new", new, &limits)?);
             match format {
                 DiffFormat::Merge => render(&twindoc::diff(&old, &new)?, pretty, true),
                 DiffFormat::JsonPatch => render(&twindoc::diff_json_patch(&old, &new)?, pretty, true),
             }
         }
-        Command::Delta { twin } => {
-            let twin = read_twin(twin, &Limits::azure())?;
-            render(&twin.delta(), pretty, true)
-        }
-        Command::DeviceView { twin } => {
-            let twin = read_twin(twin, &Limits::azure())?;
-            render(&twin.device_view(), pretty, true)
-        }
+        Command::Delta { twin } => match read_twin_or_view(twin)? {
+            TwinOrView::Twin(twin) => render(&twin.delta(), pretty, true),
+            TwinOrView::View(view) => {
+                // `$version` stays in desired: it is the version Plug and Play acknowledgements are
+                // compared with.
+                let desired = section_of_view(view.desired(), view.desired_version());
+                let delta = twindoc::delta(&desired, &Value::Object(view.reported().clone()))?;
+                render(&delta, pretty, true)
+            }
+        },
+        Command::DeviceView { twin } => match read_twin_or_view(twin)? {
+            TwinOrView::Twin(twin) => render(&twin.device_view(), pretty, true),
+            TwinOrView::View(view) => {
+                let mut out = serde_json::Map::new();
+                out.insert(
+                    "desired".into(),
+                    section_of_view(view.desired(), view.desired_version()),
+                );
+                out.insert(
+                    "reported".into(),
+                    section_of_view(view.reported(), view.reported_version()),
+                );
+                render(&out, pretty, true)
+            }
+        },
         Command::Query { .. } => Err(Failure::Usage("query is run by run_query".into())),
     }
 }
@@ -293,7 +339,7 @@ fn run_query(text: &str, files: &[PathBuf], ndjson: bool, pretty: bool) -> Resul
     if files.iter().filter(|path| is_stdin(path)).count() > 1 {
         return Err(Failure::Usage("only one input can be read from stdin (`-`)".into()));
     }
-    let query = Query::parse(text)?;
+    let query = Query::parse(text).map_err(Failure::BadArgument)?;
     let mut out = Rows {
         out: BufWriter::with_capacity(64 * 1024, io::stdout().lock()),
         ndjson,
@@ -638,12 +684,15 @@ impl<'de> Visitor<'de> for EachElement<'_> {
 /// `patch` (or, with `replace`, `replace`): reads the twin and body, writes, prints.
 fn write(args: &WriteArgs, replace: bool, pretty: bool) -> Result<Output, Failure> {
     one_stdin(&args.twin, &args.body)?;
+    if args.in_place && is_stdin(&args.twin) {
+        return Err(Failure::Usage("--in-place needs a twin file, not stdin (`-`)".into()));
+    }
     let limits = limits(args);
     let mut options = WriteOptions::new(time(args.now.as_deref())?).limits(limits);
     options.if_match.clone_from(&args.if_match);
     options.if_version = args.if_version;
     let mut twin = read_twin(&args.twin, &limits)?;
-    let body = read_json(&args.body, &limits)?;
+    let body = read_json("body", &args.body, &limits)?;
     let section = match args.section {
         SectionArg::Tags => Section::Tags,
         SectionArg::Desired => Section::Desired,
@@ -659,12 +708,57 @@ fn write(args: &WriteArgs, replace: bool, pretty: bool) -> Result<Output, Failur
     finish(outcome, &twin, args, pretty)
 }
 
-/// Prints what `--print` asks for after a write.
+/// Prints what `--print` asks for after a write, and with `--in-place` writes the twin to its file.
 fn finish(outcome: WriteOutcome, twin: &Twin, args: &WriteArgs, pretty: bool) -> Result<Output, Failure> {
+    if args.in_place {
+        let text = if pretty { twin.to_json_pretty() } else { twin.to_json() };
+        replace_file(&args.twin, &text)?;
+        return match args.print {
+            Print::Twin => Ok(Output { text: None, ok: true }),
+            Print::Outcome => render(&outcome, pretty, true),
+        };
+    }
     match args.print {
         Print::Twin => Ok(twin_output(twin, pretty)),
         Print::Outcome => render(&outcome, pretty, true),
     }
+}
+
+/// Replaces the file at `path` by `text` and a newline, atomically: the text goes to a new file
+/// in the same directory, which is then renamed over the old one, so that a reader (or a failure
+/// midway) sees the old file or the new one, never a part. On any error the file is untouched and
+/// the new file is removed.
+fn replace_file(path: &Path, text: &str) -> Result<(), Failure> {
+    let cannot = |e: io::Error| Failure::Usage(format!("cannot write {}: {e}", path.display()));
+    // A symbolic link keeps pointing at the file it names: that file is the one replaced.
+    let target = fs::canonicalize(path).map_err(cannot)?;
+    let (Some(dir), Some(name)) = (target.parent(), target.file_name()) else {
+        return Err(Failure::Usage(format!("cannot write {}: not a file", path.display())));
+    };
+    let temporary = dir.join(format!(
+        ".{}.twindoc-{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let permissions = fs::metadata(&target).map_err(cannot)?.permissions();
+    // `create_new`: a file already there is not ours to overwrite or remove.
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temporary)
+        .map_err(cannot)?;
+    let written = (|| {
+        file.write_all(text.as_bytes())?;
+        file.write_all(b"\n")?;
+        file.set_permissions(permissions)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&temporary, &target)
+    })();
+    written.map_err(|e| {
+        let _ = fs::remove_file(&temporary);
+        cannot(e)
+    })
 }
 
 /// IoT Hub's limits (or none, with `--no-limits`), changed by the limit flags: the overrides
@@ -699,7 +793,8 @@ fn time(now: Option<&str>) -> Result<Timestamp, Failure> {
             nanos.map_err(|_| Failure::rejected(ErrorKind::InvalidTimestamp, "the system clock is out of range"))?;
         return Ok(Timestamp::from_unix_nanos(nanos)?);
     };
-    Ok(text.parse::<TimeInput>()?.timestamp()?)
+    let input = text.parse::<TimeInput>().map_err(Failure::BadArgument)?;
+    input.timestamp().map_err(Failure::BadArgument)
 }
 
 /// Refuses to read two inputs from stdin.
@@ -717,11 +812,84 @@ fn is_stdin(path: &Path) -> bool {
 /// Reads a twin: taken as it is, whatever the write's limits (only the input bound applies).
 fn read_twin(path: &Path, limits: &Limits) -> Result<Twin, Failure> {
     let as_is = Limits::none().with_max_input_bytes(limits.max_input_bytes());
-    Ok(Twin::from_value(read_json(path, &as_is)?)?)
+    let value = read_json("twin", path, &as_is)?;
+    Twin::from_value(value).map_err(|e| named_input("twin", path, Failure::Rejected(e)))
 }
 
-/// Reads and parses one input, never more than `limits.max_input_bytes()` bytes of it.
-fn read_json(path: &Path, limits: &Limits) -> Result<Value, Failure> {
+/// What `delta` and `device-view` read: a twin, or what a device sees of one.
+enum TwinOrView {
+    Twin(Twin),
+    // Boxed: a replica is several times the size of a twin's handle.
+    View(Box<DeviceTwin>),
+}
+
+/// Reads a twin (an object with `properties`, holding `desired` and `reported` with their
+/// `$version`) or a device view (`{"desired": {...}, "reported": {...}}`, each with `$version`).
+/// Anything else is `InvalidTwin` naming what is missing, rather than read as a twin with empty
+/// sections at version 0.
+fn read_twin_or_view(path: &Path) -> Result<TwinOrView, Failure> {
+    let as_is = Limits::none().with_max_input_bytes(Limits::azure().max_input_bytes());
+    let value = read_json("twin", path, &as_is)?;
+    let refused = |e: Error| named_input("twin", path, Failure::Rejected(e));
+    let invalid = |at: &str, message: &str| refused(Error::new(ErrorKind::InvalidTwin, at, message));
+    let Value::Object(doc) = &value else {
+        return Err(invalid("", "a twin or a device view must be a JSON object"));
+    };
+    if doc.contains_key("properties") {
+        // Looked for before the value is read as a twin, reported after its own checks.
+        let missing = ["desired", "reported"].into_iter().find(|name| {
+            let version = doc["properties"].get(name).and_then(|section| section.get("$version"));
+            version.is_none()
+        });
+        let twin = Twin::from_value(value).map_err(refused)?;
+        if let Some(name) = missing {
+            let at = format!("/properties/{name}/$version");
+            return Err(invalid(
+                &at,
+                &format!("the twin needs properties.{name} with its $version"),
+            ));
+        }
+        return Ok(TwinOrView::Twin(twin));
+    }
+    if doc.contains_key("desired") || doc.contains_key("reported") {
+        return DeviceTwin::from_device_view(&value)
+            .map(|view| TwinOrView::View(Box::new(view)))
+            .map_err(refused);
+    }
+    Err(invalid(
+        "",
+        "neither a twin (it has no \"properties\") nor a device view (it has no \"desired\" and \"reported\")",
+    ))
+}
+
+/// A section of a device view: its content and `$version`.
+fn section_of_view(content: &serde_json::Map<String, Value>, version: u64) -> Value {
+    let mut section = content.clone();
+    section.insert("$version".into(), version.into());
+    Value::Object(section)
+}
+
+/// Reads and parses one input, never more than `limits.max_input_bytes()` bytes of it. A refusal
+/// names the input by its `role` in the command and its path.
+fn read_json(role: &str, path: &Path, limits: &Limits) -> Result<Value, Failure> {
+    read_json_unnamed(path, limits).map_err(|failure| named_input(role, path, failure))
+}
+
+/// Prefixes a refused input's message with the input's role and name (`body b.json: ...`), so
+/// that a command reading two inputs says which one failed; the other fields stay as they are.
+fn named_input(role: &str, path: &Path, failure: Failure) -> Failure {
+    let Failure::Rejected(error) = failure else {
+        return failure;
+    };
+    let name = match is_stdin(path) {
+        true => "(standard input)".to_string(),
+        false => path.display().to_string(),
+    };
+    let message = format!("{role} {name}: {}", error.message());
+    Failure::Rejected(Error::new(error.kind(), error.path(), message))
+}
+
+fn read_json_unnamed(path: &Path, limits: &Limits) -> Result<Value, Failure> {
     let max = limits.max_input_bytes();
     let unreadable = |e: io::Error| Failure::Usage(format!("cannot read {}: {e}", path.display()));
     let source: Box<dyn Read> = if is_stdin(path) {
@@ -745,7 +913,10 @@ fn read_json(path: &Path, limits: &Limits) -> Result<Value, Failure> {
 
 fn twin_output(twin: &Twin, pretty: bool) -> Output {
     let text = if pretty { twin.to_json_pretty() } else { twin.to_json() };
-    Output { text, ok: true }
+    Output {
+        text: Some(text),
+        ok: true,
+    }
 }
 
 fn render(value: &impl Serialize, pretty: bool, ok: bool) -> Result<Output, Failure> {
@@ -755,5 +926,5 @@ fn render(value: &impl Serialize, pretty: bool, ok: bool) -> Result<Output, Fail
         serde_json::to_string(value)
     };
     let text = text.map_err(|e| Failure::Usage(format!("cannot write the output: {e}")))?;
-    Ok(Output { text, ok })
+    Ok(Output { text: Some(text), ok })
 }

@@ -48,7 +48,7 @@ impl Timestamp {
     }
 
     /// Parses RFC 3339 text: `YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM)` (`t`, `z` and a space for
-    /// the `T` are accepted too).
+    /// the `T` are accepted too). A leap second (`:60`) is refused, with a message saying so.
     pub fn parse_rfc3339(text: &str) -> Result<Self, Error> {
         parse_rfc3339(text).ok_or_else(|| bad(format!("{text:?} is not an RFC 3339 time")))?
     }
@@ -121,8 +121,17 @@ fn parse_rfc3339(text: &str) -> Option<Result<Timestamp, Error>> {
     };
     let month = Month::try_from(u8::try_from(month).ok()?).ok()?;
     let date = Date::from_calendar_date(year as i32, month, u8::try_from(day).ok()?).ok()?;
+    // RFC 3339 allows a leap second (`:60`); the engine counts time without them (as Unix time
+    // and IoT Hub's stamps do), so it is refused as such, once the rest of the text is checked.
+    let leap_second = second == 60;
+    let second = if leap_second { 59 } else { second };
     let time = Time::from_hms_nano(hour as u8, minute as u8, second as u8, nanos).ok()?;
     let offset = UtcOffset::from_whole_seconds(offset_seconds).ok()?;
+    if leap_second {
+        return Some(Err(bad(format!(
+            "{text:?} is a leap second: leap seconds are not supported"
+        ))));
+    }
     let instant = OffsetDateTime::new_in_offset(date, time, offset);
     Some(Timestamp::from_unix_nanos(instant.unix_timestamp_nanos()))
 }
@@ -202,6 +211,32 @@ mod tests {
             assert_eq!(show(text), "InvalidTimestamp", "{text:?}");
         }
         assert_eq!(show("9999-12-31T23:59:59.9999999Z"), "9999-12-31T23:59:59.9999999Z");
+    }
+
+    #[test]
+    fn a_leap_second_is_refused_as_one() {
+        let error = Timestamp::parse_rfc3339("2026-12-31T23:59:60Z").unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidTimestamp);
+        assert!(
+            error.message().contains("leap seconds are not supported"),
+            "{}",
+            error.message()
+        );
+        let error = Timestamp::parse_rfc3339("2026-12-31T23:59:60.5+01:00").unwrap_err();
+        assert!(error.message().contains("leap second"), "{}", error.message());
+        // Text that is not RFC 3339 otherwise is still said to be so.
+        let error = Timestamp::parse_rfc3339("2026-02-30T23:59:60Z").unwrap_err();
+        assert!(
+            error.message().contains("is not an RFC 3339 time"),
+            "{}",
+            error.message()
+        );
+        let error = Timestamp::parse_rfc3339("2026-12-31T23:59:61Z").unwrap_err();
+        assert!(
+            error.message().contains("is not an RFC 3339 time"),
+            "{}",
+            error.message()
+        );
     }
 
     #[test]

@@ -36,7 +36,17 @@ impl Run {
     /// Checks the run was a rejected input: exit 1, nothing on stdout, one JSON line on stderr
     /// with these fields. Returns that line.
     fn rejected(&self, code: &str, status: u64, error_code: u64, path: &str) -> Value {
-        assert_eq!(self.code, Some(1), "stderr: {}", self.stderr);
+        self.error_line(1, code, status, error_code, path)
+    }
+
+    /// Checks the run was a command-line argument the engine refused: a usage error (exit 2),
+    /// with the JSON error line of a rejected input. Returns that line.
+    fn bad_argument(&self, code: &str, status: u64, error_code: u64, path: &str) -> Value {
+        self.error_line(2, code, status, error_code, path)
+    }
+
+    fn error_line(&self, exit: i32, code: &str, status: u64, error_code: u64, path: &str) -> Value {
+        assert_eq!(self.code, Some(exit), "stderr: {}", self.stderr);
         assert_eq!(self.stdout, "", "nothing on stdout");
         assert_eq!(self.stderr.lines().count(), 1, "one line on stderr: {:?}", self.stderr);
         let error: Value = serde_json::from_str(&self.stderr).expect("stderr is JSON");
@@ -403,9 +413,10 @@ fn bad_twins_and_times_are_rejected() {
     twindoc(&args).rejected("InvalidTwin", 400, 400004, "/version");
     let twin = Temp::new(r#"{"properties": {"desired": {"$version": -1}}}"#);
     twindoc(&["device-view", twin.path()]).rejected("InvalidTwin", 400, 400004, "/properties/desired/$version");
-    twindoc(&["new", "d", "--now", "yesterday"]).rejected("InvalidTimestamp", 400, 400004, "");
-    twindoc(&["new", "d", "--now", "2026-02-30T00:00:00Z"]).rejected("InvalidTimestamp", 400, 400004, "");
-    twindoc(&["new", "d", "--now", "99999999999999999999999"]).rejected("InvalidTimestamp", 400, 400004, "");
+    // A bad `--now` is a usage error (exit 2), with the JSON error line.
+    twindoc(&["new", "d", "--now", "yesterday"]).bad_argument("InvalidTimestamp", 400, 400004, "");
+    twindoc(&["new", "d", "--now", "2026-02-30T00:00:00Z"]).bad_argument("InvalidTimestamp", 400, 400004, "");
+    twindoc(&["new", "d", "--now", "99999999999999999999999"]).bad_argument("InvalidTimestamp", 400, 400004, "");
     let twin = new_twin();
     let args = [
         "patch",
@@ -416,7 +427,7 @@ fn bad_twins_and_times_are_rejected() {
         "--now",
         "1e3",
     ];
-    twindoc(&args).rejected("InvalidTimestamp", 400, 400004, "");
+    twindoc(&args).bad_argument("InvalidTimestamp", 400, 400004, "");
 }
 
 #[test]
@@ -476,6 +487,24 @@ fn validate_reports_every_violation() {
 
     let malformed = Temp::new("[]");
     twindoc(&["validate", malformed.path()]).rejected("InvalidTwin", 400, 400004, "");
+
+    // Input that is not JSON is a report with one violation.
+    for text in [&b"{\"a\": "[..], b"", b"\xff"] {
+        let unparsable = Temp::new(text);
+        let run = twindoc(&["validate", unparsable.path()]);
+        assert_eq!((run.code, run.stderr.as_str()), (Some(1), ""), "{}", run.stdout);
+        let report: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(report["valid"], false);
+        let violations = report["violations"].as_array().unwrap();
+        assert_eq!(violations.len(), 1, "{report}");
+        assert_eq!(violations[0]["code"], "InvalidJson");
+        assert_eq!(violations[0]["path"], "");
+        let message = violations[0]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("twin {}: ", unparsable.path())),
+            "{message}"
+        );
+    }
 }
 
 #[test]
@@ -720,7 +749,8 @@ fn query_stops_reading_at_top() {
 #[test]
 fn bad_queries_and_twins_are_rejected() {
     let fleet = Temp::new(ndjson(&fleet()));
-    let error = twindoc(&["query", "SELECT * FROM devices WHERE tags.group = 1", fleet.path()]).rejected(
+    // The query text is an argument: refused, it is a usage error.
+    let error = twindoc(&["query", "SELECT * FROM devices WHERE tags.group = 1", fleet.path()]).bad_argument(
         "InvalidQuery",
         400,
         400004,
@@ -814,4 +844,197 @@ fn query_memory_does_not_grow_with_the_number_of_twins() {
             "peak {early} KiB after 5,000 twins, {late} KiB after 60,000"
         );
     }
+}
+
+/// A new directory for one test, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(test: &str) -> TempDir {
+        let path = std::env::temp_dir().join(format!("twindoc-cli-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir(&path).unwrap();
+        TempDir(path)
+    }
+
+    fn file(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
+    fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.0)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn in_place_replaces_the_twin_file_or_leaves_it_as_it_was() {
+    let dir = TempDir::new("in-place");
+    let twin = dir.file("t.json", twindoc(&["new", "devA", "--now", NOW]).stdout);
+    let body = dir.file("b.json", br#"{"mode": "eco"}"#);
+    let run = twindoc(&[
+        "patch",
+        &twin,
+        &body,
+        "--section",
+        "desired",
+        "--now",
+        LATER,
+        "--in-place",
+    ]);
+    assert_eq!((run.code, run.stdout.as_str(), run.stderr.as_str()), (Some(0), "", ""));
+    let written = std::fs::read_to_string(&twin).unwrap();
+    assert!(written.ends_with('\n'));
+    let written: Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(written["properties"]["desired"]["mode"], "eco");
+    assert_eq!(written["properties"]["desired"]["$version"], 2);
+
+    // `-i`, `replace`, and `--print outcome` still printed.
+    let body = dir.file("b.json", br#"{"fan": 1}"#);
+    let run = twindoc(&[
+        "replace",
+        &twin,
+        &body,
+        "--section",
+        "desired",
+        "-i",
+        "--print",
+        "outcome",
+    ]);
+    assert_eq!(run.json()["sectionVersion"], 3);
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&twin).unwrap()).unwrap();
+    assert_eq!(written["properties"]["desired"]["fan"], 1);
+    assert!(written["properties"]["desired"].get("mode").is_none());
+
+    // A refused write leaves the file byte for byte as it was.
+    let before = std::fs::read(&twin).unwrap();
+    let bad = dir.file("b.json", br#"{"bad#": 1}"#);
+    let run = twindoc(&["patch", &twin, &bad, "--section", "desired", "-i"]);
+    run.rejected("InvalidKey", 400, 400004, "/bad#");
+    let stale = twindoc(&["patch", &twin, &body, "--section", "desired", "-i", "--if-version", "1"]);
+    assert_eq!(stale.code, Some(1));
+    assert_eq!(std::fs::read(&twin).unwrap(), before);
+    assert_eq!(dir.names(), ["b.json", "t.json"], "no temporary file remains");
+
+    // The twin cannot come from stdin.
+    run_with_stdin(&["patch", "-", &body, "--section", "desired", "-i"], &before).usage_error();
+}
+
+#[test]
+fn a_refused_input_is_named_by_its_role_and_path() {
+    let twin = new_twin();
+    let body = Temp::new(r#"{"a": 1}"#);
+    let broken = Temp::new("{");
+    let args = ["patch", broken.path(), body.path(), "--section", "desired"];
+    let error = twindoc(&args).rejected("InvalidJson", 400, 400006, "");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("twin {}: malformed JSON: ", broken.path())),
+        "{message}"
+    );
+    let args = ["patch", twin.path(), broken.path(), "--section", "desired"];
+    let error = twindoc(&args).rejected("InvalidJson", 400, 400006, "");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(&format!("body {}: malformed JSON: ", broken.path())),
+        "{message}"
+    );
+    let run = run_with_stdin(&["patch", twin.path(), "-", "--section", "desired"], b"[");
+    let error = run.rejected("InvalidJson", 400, 400006, "");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("body (standard input): "),
+        "{error}"
+    );
+    // A twin of the wrong shape keeps its path.
+    let shape = Temp::new(r#"{"version": "x"}"#);
+    let error = twindoc(&["validate", shape.path()]).rejected("InvalidTwin", 400, 400004, "/version");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("twin {}: ", shape.path())),
+        "{error}"
+    );
+    let error = twindoc(&["merge", body.path(), broken.path()]).rejected("InvalidJson", 400, 400006, "");
+    assert!(error["message"].as_str().unwrap().starts_with("patch "), "{error}");
+}
+
+#[test]
+fn delta_and_device_view_read_a_twin_or_a_device_view_only() {
+    for command in ["delta", "device-view"] {
+        let other = Temp::new(r#"{"a": 1}"#);
+        let error = twindoc(&[command, other.path()]).rejected("InvalidTwin", 400, 400004, "");
+        let message = error["message"].as_str().unwrap();
+        assert!(
+            message.contains("properties") && message.contains("desired"),
+            "{message}"
+        );
+        let half = Temp::new(r#"{"desired": {"a": 1, "$version": 2}}"#);
+        twindoc(&[command, half.path()]).rejected("InvalidTwin", 400, 400004, "/reported");
+        let no_reported = Temp::new(r#"{"deviceId": "d", "properties": {"desired": {"$version": 1}}}"#);
+        let run = twindoc(&[command, no_reported.path()]);
+        run.rejected("InvalidTwin", 400, 400004, "/properties/reported/$version");
+        let array = Temp::new("[]");
+        twindoc(&[command, array.path()]).rejected("InvalidTwin", 400, 400004, "");
+    }
+
+    let view = json!({
+        "desired": {"interval": 5, "mode": "eco", "$version": 3},
+        "reported": {"interval": 5, "$version": 7}
+    });
+    let file = Temp::json(&view);
+    assert_eq!(twindoc(&["delta", file.path()]).json(), json!({"mode": "eco"}));
+    assert_eq!(twindoc(&["device-view", file.path()]).json(), view);
+
+    let twin = patch_new("desired", br#"{"mode": "eco"}"#, &[]).json();
+    let twin = Temp::json(&twin);
+    assert_eq!(twindoc(&["delta", twin.path()]).json(), json!({"mode": "eco"}));
+    let seen = twindoc(&["device-view", twin.path()]).json();
+    assert_eq!(
+        seen,
+        json!({"desired": {"mode": "eco", "$version": 2}, "reported": {"$version": 1}})
+    );
+    // What device-view prints, delta reads back.
+    assert_eq!(
+        twindoc(&["delta", Temp::json(&seen).path()]).json(),
+        json!({"mode": "eco"})
+    );
+}
+
+#[test]
+fn ids_iot_hub_refuses_are_usage_errors() {
+    let error = twindoc(&["new", "bad id with space", "--now", NOW]).bad_argument("InvalidArgument", 400, 400004, "");
+    assert!(error["message"].as_str().unwrap().contains("device id"), "{error}");
+    twindoc(&["new", "", "--now", NOW]).bad_argument("InvalidArgument", 400, 400004, "");
+    twindoc(&["new", &"d".repeat(129), "--now", NOW]).bad_argument("InvalidArgument", 400, 400004, "");
+    let error =
+        twindoc(&["new", "devA", "--module", "m/1", "--now", NOW]).bad_argument("InvalidArgument", 400, 400004, "");
+    assert!(error["message"].as_str().unwrap().contains("module id"), "{error}");
+    let twin = twindoc(&["new", "a-Z.0+%_#*?!(),:=@$'", "--module", "$edgeAgent", "--now", NOW]).json();
+    assert_eq!(twin["deviceId"], "a-Z.0+%_#*?!(),:=@$'");
+    twindoc(&["new", &"d".repeat(128), "--now", NOW]).json();
+}
+
+#[test]
+fn a_leap_second_is_refused_as_unsupported() {
+    let run = twindoc(&["new", "devA", "--now", "2026-12-31T23:59:60Z"]);
+    let error = run.bad_argument("InvalidTimestamp", 400, 400004, "");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("leap seconds are not supported"), "{message}");
+    assert!(!message.contains("not an RFC 3339 time"), "{message}");
 }
