@@ -175,8 +175,9 @@ impl Object {
     }
 
     /// Sets `key` to `value` where it is, or appends it; the member's stamp is `stamp`.
-    pub(crate) fn insert(&mut self, key: &str, value: Node, stamp: StampId) {
-        match self.member_mut(key) {
+    /// A key given boxed (as a reader holds it) is moved in, not copied.
+    pub(crate) fn insert<K: AsRef<str> + Into<Box<str>>>(&mut self, key: K, value: Node, stamp: StampId) {
+        match self.member_mut(key.as_ref()) {
             Some(member) => {
                 member.value = value;
                 member.stamp = stamp;
@@ -504,15 +505,9 @@ impl<'de> Visitor<'de> for NodeVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
         let mut object = Object::with_capacity(map.size_hint().unwrap_or(0).min(4096));
         while let Some(key) = map.next_key_seed(KeySeed)? {
+            // A repeated member: the last one counts, in the first one's place.
             let value: Node = map.next_value()?;
-            match object.member_mut(&key) {
-                Some(member) => member.value = value,
-                None => object.push(Member {
-                    key,
-                    value,
-                    stamp: NO_STAMP,
-                }),
-            }
+            object.insert(key, value, NO_STAMP);
         }
         object.shrink();
         Ok(Node::object(object))
@@ -569,7 +564,7 @@ mod tests {
     fn large_objects_find_every_key_after_inserts_and_removals() {
         let mut object = Object::new();
         for i in 0..100 {
-            object.insert(&format!("k{i}"), Node::Number(i.into()), NO_STAMP);
+            object.insert(format!("k{i}").as_str(), Node::Number(i.into()), NO_STAMP);
         }
         for i in (0..100).step_by(3) {
             assert!(object.remove(&format!("k{i}")).is_some());
@@ -593,7 +588,7 @@ mod tests {
             for (i, (key, insert)) in ops.into_iter().enumerate() {
                 let key = format!("k{key}");
                 if insert {
-                    object.insert(&key, Node::Number((i as u64).into()), NO_STAMP);
+                    object.insert(key.as_str(), Node::Number((i as u64).into()), NO_STAMP);
                     match model.iter_mut().find(|(k, _)| *k == key) {
                         Some(slot) => slot.1 = i as u64,
                         None => model.push((key, i as u64)),

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::parser::Expr;
-use crate::doc::node::{KeySeed, Member, Node, Object, NO_STAMP};
+use crate::doc::node::{KeySeed, Node, Object, NO_STAMP};
 use crate::error::{Error, ErrorKind};
 use crate::json::check_input_size;
 use crate::Limits;
@@ -158,14 +158,7 @@ impl<'de> Visitor<'de> for Skim<'_> {
                 Some(needs) => map.next_value_seed(Skim(needs))?,
             };
             // A repeated member: the last one counts, in the first one's place, as in a whole read.
-            match object.member_mut(&key) {
-                Some(member) => member.value = value,
-                None => object.push(Member {
-                    key,
-                    value,
-                    stamp: NO_STAMP,
-                }),
-            }
+            object.insert(key, value, NO_STAMP);
         }
         Ok(Node::object(object))
     }
