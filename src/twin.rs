@@ -513,10 +513,13 @@ impl Twin {
     /// members, written out from the stamps: only that node, since the path follows the
     /// content's members (a query naming `$metadata` of every twin must not write out every tree).
     fn resolve_stamped<S: AsRef<str>>(&self, section: Section, stamps: &Stamps, path: &[S]) -> Option<Cow<'_, Node>> {
+        let content = self.section_object(section)?;
+        // A section read without `$metadata` has an empty stamp table, not a metadata tree.
+        content.get(METADATA)?;
         let mut node = Metadata {
             stamps,
             stamp: stamps.root,
-            content: Some(self.section_object(section)?),
+            content: Some(content),
             root: true,
         };
         let mut rest = path;
@@ -744,23 +747,25 @@ impl Twin {
                 "the service cannot write reported properties",
             ));
         }
-        let mut plans = Vec::with_capacity(2);
+        // Both parts' shapes are checked before either part's rules.
+        let mut parts = Vec::with_capacity(2);
         for (section, part) in [
             (Section::Tags, body.get("tags")),
             (Section::Desired, properties.and_then(|p| p.get("desired"))),
         ] {
-            let (kind, part) = match part {
-                None => continue,
+            match part {
+                None => {}
                 // A null part clears the section: a patch with `null` for every member it holds.
-                Some(Value::Null) => (
+                Some(Value::Null) => parts.push((
+                    section,
                     WriteKind::Patch,
                     Cow::Owned(
                         self.content(section)
                             .map(|(k, _)| (k.to_owned(), Value::Null))
                             .collect(),
                     ),
-                ),
-                Some(Value::Object(part)) => (kind, Cow::Borrowed(part)),
+                )),
+                Some(Value::Object(part)) => parts.push((section, kind, Cow::Borrowed(part))),
                 Some(_) => {
                     return Err(Error::new(
                         ErrorKind::NotAnObject,
@@ -768,7 +773,10 @@ impl Twin {
                         format!("{} must be an object", &section.pointer()[1..]),
                     ))
                 }
-            };
+            }
+        }
+        let mut plans = Vec::with_capacity(2);
+        for (section, kind, part) in parts {
             // Size errors keep the empty path of S3; the others point into the body.
             let plan = self
                 .plan(section, kind, part, &options.limits)
@@ -951,7 +959,11 @@ impl Twin {
             }
         }
         if let Some(expected) = options.if_version {
-            let current = self.section_version(section);
+            // A missing `$version` reads as 0, as the write itself counts it; tags have none.
+            let current = match section {
+                Section::Tags => None,
+                _ => Some(self.section_version(section).unwrap_or(0)),
+            };
             if current != Some(expected) {
                 let current = current.map_or_else(|| "none".to_string(), |v| v.to_string());
                 return Err(Error::new(

@@ -338,7 +338,9 @@ impl Query {
     }
 }
 
-/// How a group value is told apart: numbers by value, objects and arrays by their JSON text.
+/// How a group value is told apart: numbers by value, objects and arrays by JSON equality (their
+/// text with members in sorted key order, so member order does not matter but `1` and `1.0` inside
+/// them differ).
 #[derive(Debug, PartialEq, Eq, Hash)]
 enum GroupKey {
     Undefined,
@@ -362,8 +364,44 @@ impl GroupKey {
                 Num::Float(f) => GroupKey::Float(f.to_bits()),
             },
             Some(Node::String(s)) => GroupKey::Text(s.clone()),
-            Some(node) => GroupKey::Json(serde_json::to_string(node).unwrap_or_default()),
+            Some(node) => {
+                let mut text = String::new();
+                write_canonical(node, &mut text);
+                GroupKey::Json(text)
+            }
         }
+    }
+}
+
+/// Writes a node as JSON text with every object's members in sorted key order. Twins are bounded
+/// in depth when read, so the recursion is too.
+fn write_canonical(node: &Node, out: &mut String) {
+    match node {
+        Node::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        Node::Object(object) => {
+            let mut members: Vec<(&str, &Node)> = object.iter().collect();
+            members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (key, value)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::from(key).to_string());
+                out.push(':');
+                write_canonical(value, out);
+            }
+            out.push('}');
+        }
+        scalar => out.push_str(&serde_json::to_string(scalar).unwrap_or_default()),
     }
 }
 
