@@ -815,3 +815,136 @@ fn canonical(hasher: &mut Fnv, value: &Value) {
         scalar => hasher.write(scalar.to_string().as_bytes()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn configuration(id: &str, content: Value) -> Value {
+        json!({"id": id, "targetCondition": "*", "content": {"deviceContent": content}})
+    }
+
+    fn now(text: &str) -> Timestamp {
+        text.parse().expect("a valid time")
+    }
+
+    #[test]
+    fn equal_content_gives_an_equal_digest_whatever_the_member_order() {
+        let a = Configuration::from_value(&configuration(
+            "a",
+            json!({"properties.desired.x": {"p": 1, "q": [1, "s"]}}),
+        ));
+        let b = Configuration::from_value(&configuration(
+            "b",
+            json!({"properties.desired.x": {"q": [1, "s"], "p": 1}}),
+        ));
+        let c = Configuration::from_value(&configuration(
+            "c",
+            json!({"properties.desired.x": {"p": 1.0, "q": [1, "s"]}}),
+        ));
+        let d = Configuration::from_value(&configuration(
+            "d",
+            json!({"properties.desired.x": {"p": 1, "q": ["s", 1]}}),
+        ));
+        let [a, b, c, d] = [a, b, c, d].map(|c| c.expect("valid").digest().to_owned());
+        assert_eq!(a, b);
+        assert_ne!(a, c, "1 and 1.0 are different content");
+        assert_ne!(a, d, "array order is content");
+        assert!(a.bytes().all(|b| b.is_ascii_digit()));
+    }
+
+    #[test]
+    fn an_integer_where_a_float_is_configured_is_rewritten() {
+        let set = Configurations::from_value(&configuration("f", json!({"properties.desired.x": 1.0}))).expect("valid");
+        let mut twin = Twin::new("d", now("2026-01-01T00:00:00Z"));
+        twin.patch(
+            Section::Desired,
+            &json!({"x": 1}),
+            &WriteOptions::new(now("2026-01-01T00:00:01Z")),
+        )
+        .expect("written");
+        let applied = set
+            .apply(&mut twin, now("2026-01-02T00:00:00Z"), &Limits::azure())
+            .expect("applies");
+        assert_eq!(applied.outcome.map(|o| o.section_version), Some(Some(3)));
+        assert_eq!(twin.to_value()["properties"]["desired"]["x"].to_string(), "1.0");
+    }
+
+    /// Many applications, each stamping nodes for two configurations, so that the section's stamp
+    /// table is collected between the two stamps a write adds: every node keeps the right one.
+    #[test]
+    fn configured_stamps_survive_the_collection_of_the_stamp_table() {
+        let set = Configurations::from_value(&json!([
+            {"id": "low", "targetCondition": "*", "priority": 1,
+             "content": {"deviceContent": {"properties.desired": {"a": 1, "b": {"c": 2}}}}},
+            {"id": "high", "targetCondition": "*", "priority": 2,
+             "content": {"deviceContent": {"properties.desired.e": {"f": 1}}}}
+        ]))
+        .expect("valid");
+        let mut twin = Twin::new("d", now("2026-01-01T00:00:00Z"));
+        for round in 0..200 {
+            // Values no configuration holds, so that each application rewrites them.
+            let manual = json!({"a": round + 100, "b": {"c": round + 100}, "e": {"f": round + 100}, "m": round});
+            let at = Timestamp::from_unix_millis(1_767_225_600_000 + round * 1000).expect("in range");
+            twin.patch(Section::Desired, &manual, &WriteOptions::new(at))
+                .expect("written");
+            set.apply(&mut twin, at, &Limits::azure()).expect("applies");
+            let metadata = twin.metadata_value(Section::Desired).expect("metadata");
+            for (pointer, by) in [
+                ("/a", "low"),
+                ("/b", "low"),
+                ("/b/c", "low"),
+                ("/e", "high"),
+                ("/e/f", "high"),
+            ] {
+                let node = metadata.pointer(pointer).expect("a node");
+                assert_eq!(node[LAST_UPDATED_BY], json!(by), "round {round}, {pointer}");
+            }
+            assert!(metadata.pointer("/m/$lastUpdatedBy").is_none());
+        }
+        assert_eq!(
+            twin.content_value(Section::Desired),
+            json!({"a": 1, "b": {"c": 2}, "e": {"f": 1}})
+        );
+    }
+
+    #[test]
+    fn deep_input_is_refused_without_a_crash() {
+        let depth = 100_000;
+        let text = format!(
+            r#"{{"id": "x", "targetCondition": "*", "content": {{"deviceContent": {{"properties.desired.a": {}1{}}}}}}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        let error = Configurations::from_json(&text).expect_err("too deep");
+        assert_eq!(error.code(), "InvalidJson");
+        let deep = (0..MAX_NESTING + 10).fold(json!(1), |inner, _| json!({"k": inner}));
+        let error = Configurations::from_value(&configuration("x", json!({"properties.desired.a": deep})))
+            .expect_err("too deep");
+        assert_eq!(error.code(), "InvalidConfiguration");
+        assert!(
+            error
+                .path()
+                .starts_with("/content/deviceContent/properties.desired.a/k"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn statuses_and_outcome_serialize_as_the_javascript_api_answers() {
+        let set = Configurations::from_value(&json!([
+            {"id": "b", "targetCondition": "*", "content": {"deviceContent": {"properties.desired.x": 1}}},
+            {"id": "a", "targetCondition": "*", "priority": 1, "content": {"deviceContent": {"properties.desired.x": 2}}}
+        ]))
+        .expect("valid");
+        let mut twin = Twin::new("d", now("2026-01-01T00:00:00Z"));
+        let applied = set
+            .apply(&mut twin, now("2026-01-02T00:00:00Z"), &Limits::azure())
+            .expect("applies");
+        let value = serde_json::to_value(&applied).expect("serializes");
+        assert_eq!(value["statuses"], json!({"a": "applied", "b": "targeted"}));
+        assert_eq!(value["outcome"]["notification"], json!({"x": 2, "$version": 2}));
+    }
+}

@@ -969,26 +969,24 @@ impl Twin {
                 let Some(written) = stamps.get(stamps.root).cloned() else {
                     return;
                 };
-                let mut ids = vec![NO_STAMP; owners.len()];
-                for (_, owner) in marks {
-                    let (Some(slot), Some((by, digest))) = (ids.get_mut(*owner), owners.get(*owner)) else {
+                // Each configuration's stamp is added, then given to its nodes at once: adding the
+                // next may collect the table, which keeps only the stamps nodes refer to.
+                for (owner, (by, digest)) in owners.iter().enumerate() {
+                    if !marks.iter().any(|(_, o)| *o == owner) {
                         continue;
-                    };
-                    if *slot == NO_STAMP {
-                        let configured = Stamp {
-                            configuration: Some(Box::new(StampConfiguration {
-                                by: Some((*by).into()),
-                                digest: Some((*digest).into()),
-                            })),
-                            ..written.clone()
-                        };
-                        *slot = stamps.add(configured, target);
                     }
-                }
-                for (path, owner) in marks {
-                    let Some(id) = ids.get(*owner).copied() else { continue };
-                    if let Some(member) = member_at(target, path) {
-                        member.stamp = id;
+                    let configured = Stamp {
+                        configuration: Some(Box::new(StampConfiguration {
+                            by: Some((*by).into()),
+                            digest: Some((*digest).into()),
+                        })),
+                        ..written.clone()
+                    };
+                    let id = stamps.add(configured, target);
+                    for (path, _) in marks.iter().filter(|(_, o)| *o == owner) {
+                        if let Some(member) = member_at(target, path) {
+                            member.stamp = id;
+                        }
                     }
                 }
             }
