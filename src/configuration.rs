@@ -7,7 +7,7 @@
 
 use std::cmp::Ordering;
 use std::collections::HashSet;
-use std::hash::Hasher as _;
+use std::hash::{BuildHasherDefault, Hasher as _};
 
 use serde::ser::{Serialize, SerializeMap, SerializeStruct, Serializer};
 use serde_json::{Map, Value};
@@ -150,8 +150,9 @@ impl Configuration {
     }
 
     /// What `$lastUpdatedByDigest` holds on the nodes this configuration writes: the decimal text
-    /// of a 64-bit FNV-1a hash of its content in a canonical form (members sorted by key at every
-    /// level, numbers as written), so equal content gives an equal digest.
+    /// of a 64-bit FNV-1a hash of its content (`deviceContent` or `moduleContent`), where an
+    /// object counts as the sum of its members' hashes, so equal content (as JSON values: member
+    /// order aside, `1` and `1.0` different) gives an equal digest. No clock, no randomness.
     pub fn digest(&self) -> &str {
         &self.digest
     }
@@ -202,7 +203,7 @@ impl Configurations {
     /// A set of configurations; two with the same id are `InvalidConfiguration` at the second
     /// one's `/<index>/id`.
     pub fn new(list: Vec<Configuration>) -> Result<Configurations, Error> {
-        let mut seen = HashSet::new();
+        let mut seen: HashSet<&str, BuildHasherDefault<Fnv>> = HashSet::default();
         for (index, configuration) in list.iter().enumerate() {
             if !seen.insert(configuration.id.as_str()) {
                 return Err(invalid(
@@ -269,7 +270,7 @@ impl Configurations {
             .iter()
             .filter(|c| c.module == module && c.condition.matches(twin))
             .collect();
-        targeting.sort_by(|a, b| a.rank(b));
+        insertion_sort(&mut targeting, |a, b| a.rank(b) == Ordering::Less);
         let painting = Painting::of(&targeting);
         let desired = twin.content_value(Section::Desired);
         let metadata = twin.metadata_value(Section::Desired);
@@ -314,7 +315,7 @@ impl Configurations {
                 (c.id.clone(), status)
             })
             .collect();
-        statuses.sort_by(|a, b| a.0.cmp(&b.0));
+        insertion_sort(&mut statuses, |a, b| a.0 < b.0);
         let member = (!statuses.is_empty()).then(|| {
             Value::Object(
                 statuses
@@ -759,24 +760,30 @@ fn content_paths(content: &Map<String, Value>, module: bool) -> Result<Vec<(Vec<
         }
         paths.push((path, value.clone()));
     }
-    // Sorted, a path that lies below another comes right after it or after others below it.
-    let mut order: Vec<usize> = (0..paths.len()).collect();
-    order.sort_by(|a, b| paths[*a].0.cmp(&paths[*b].0));
-    for pair in order.windows(2) {
-        let (upper, lower) = (&paths[pair[0]].0, &paths[pair[1]].0);
-        if lower.starts_with(upper) {
-            let later = pair[0].max(pair[1]);
-            let key = content.keys().nth(later).map(String::as_str).unwrap_or_default();
+    // Each key against the earlier ones, by its text (the keys are checked: a path's ancestors
+    // are the key cut before each dot): the later of two overlapping keys is at fault.
+    let mut seen: HashSet<&str, BuildHasherDefault<Fnv>> = HashSet::default();
+    let mut above: HashSet<&str, BuildHasherDefault<Fnv>> = HashSet::default();
+    for key in content.keys() {
+        let ancestors = || {
+            std::iter::once(DESIRED.len())
+                .chain(key.match_indices('.').map(|(i, _)| i).filter(|i| *i > DESIRED.len()))
+                .filter(|i| *i < key.len())
+                .map(|i| &key[..i])
+        };
+        if above.contains(key.as_str()) || seen.contains(key.as_str()) || ancestors().any(|a| seen.contains(a)) {
             return Err(invalid(
                 &pointer(&["content", kind, key]),
                 "content keys must not overlap: one lies at or below another",
             ));
         }
+        seen.insert(key);
+        above.extend(ancestors());
     }
     Ok(paths)
 }
 
-/// The digest of a configuration's content: FNV-1a over its canonical text (see
+/// The digest of a configuration's content: FNV-1a over its canonical form (see
 /// [`Configuration::digest`]).
 fn digest(content: &Map<String, Value>) -> String {
     let mut hasher = Fnv::default();
@@ -784,38 +791,60 @@ fn digest(content: &Map<String, Value>) -> String {
     hasher.finish().to_string()
 }
 
-/// Feeds `value` to `hasher` as compact JSON with every object's members sorted by key. The depth
-/// is bounded: the configuration passed the nesting check.
+/// Feeds `value` to `hasher` unambiguously (each kind tagged, each text and list with its length),
+/// an object as the sum of its members' own hashes (key and value), which does not depend on
+/// their order. The depth is bounded: the
+/// configuration passed the nesting check.
 fn canonical(hasher: &mut Fnv, value: &Value) {
+    let text = |hasher: &mut Fnv, text: &str| {
+        hasher.write(&(text.len() as u64).to_be_bytes());
+        hasher.write(text.as_bytes());
+    };
     match value {
         Value::Object(map) => {
-            let mut members: Vec<_> = map.iter().collect();
-            members.sort_by(|a, b| a.0.cmp(b.0));
-            hasher.write(b"{");
-            for (index, (key, value)) in members.into_iter().enumerate() {
-                if index > 0 {
-                    hasher.write(b",");
-                }
-                hasher.write(Value::String(key.clone()).to_string().as_bytes());
-                hasher.write(b":");
-                canonical(hasher, value);
+            let mut sum = 0u64;
+            for (key, value) in map {
+                let mut member = Fnv::default();
+                text(&mut member, key);
+                canonical(&mut member, value);
+                sum = sum.wrapping_add(member.finish());
             }
-            hasher.write(b"}");
+            hasher.write(b"{");
+            hasher.write(&sum.to_be_bytes());
+            hasher.write(&(map.len() as u64).to_be_bytes());
         }
         Value::Array(items) => {
             hasher.write(b"[");
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 {
-                    hasher.write(b",");
-                }
+            hasher.write(&(items.len() as u64).to_be_bytes());
+            for item in items {
                 canonical(hasher, item);
             }
-            hasher.write(b"]");
         }
-        scalar => hasher.write(scalar.to_string().as_bytes()),
+        Value::String(s) => {
+            hasher.write(b"\"");
+            text(hasher, s);
+        }
+        // Numbers as written (`1` and `1.0` differ).
+        Value::Number(n) => {
+            hasher.write(b"#");
+            text(hasher, &n.to_string());
+        }
+        Value::Bool(b) => hasher.write(if *b { b"t" } else { b"f" }),
+        Value::Null => hasher.write(b"n"),
     }
 }
 
+/// Sorts a short list in place (the configurations targeting one twin), stable; a small loop
+/// where the standard sorts would add several kilobytes to the WebAssembly module per type.
+fn insertion_sort<T>(items: &mut [T], less: impl Fn(&T, &T) -> bool) {
+    for i in 1..items.len() {
+        let mut j = i;
+        while j > 0 && less(&items[j], &items[j - 1]) {
+            items.swap(j, j - 1);
+            j -= 1;
+        }
+    }
+}
 #[cfg(test)]
 mod tests {
     use serde_json::json;
