@@ -43,7 +43,9 @@ const DESIRED: &str = "properties.desired";
 /// assert_eq!((configuration.id(), configuration.priority()), ("thermostats-eu", 10));
 /// assert!(!configuration.is_module_configuration());
 ///
-/// let error = Configuration::from_value(&json!({"id": "x", "priority": -1})).unwrap_err();
+/// let error = Configuration::from_value(&json!({
+///     "id": "x", "priority": -1, "targetCondition": "*", "content": {"deviceContent": {}}
+/// })).unwrap_err();
 /// assert_eq!((error.code(), error.path()), ("InvalidConfiguration", "/priority"));
 /// # Ok::<(), twindoc::Error>(())
 /// ```
@@ -189,7 +191,8 @@ impl Configuration {
 /// let applied = configurations.apply(&mut twin, now, &Limits::azure())?;
 /// assert_eq!(twin.content_value(Section::Desired), json!({"a": 1, "b": 2, "c": {"x": 1}}));
 /// assert_eq!(twin.to_value()["configurations"], json!({"base": {"status": "applied"}, "layer": {"status": "applied"}}));
-/// assert_eq!(applied.outcome.map(|o| o.version), Some(2));
+/// // One desired write (the twin had no version: it is now 1).
+/// assert_eq!(applied.outcome.map(|o| (o.version, o.section_version)), Some((1, Some(1))));
 /// // Nothing differs the second time: nothing is written.
 /// assert!(configurations.apply(&mut twin, now, &Limits::azure())?.outcome.is_none());
 /// # Ok::<(), twindoc::Error>(())
