@@ -226,6 +226,28 @@ QUERY = {
                        "GROUP BY tags.n, tags.[[group]]"),
 }
 
+def configure(configurations, *twins):
+    """A configure seed: the configurations' text, then each twin's text, split on SEP."""
+    return SEP.join([compact(configurations)] + list(twins))
+
+
+LAYERS = [
+    {"id": "base", "priority": 1, "targetCondition": "*",
+     "content": {"deviceContent": {"properties.desired": {"a": 1, "b": {"c": [1, 2]}}}}},
+    {"id": "layer", "priority": 1, "createdTimeUtc": "2026-01-01T00:00:00Z", "targetCondition": "tags.env = 'prod'",
+     "content": {"deviceContent": {"properties.desired.b.c": 1.0, "properties.desired.gone": None}},
+     "metrics": {"queries": {"n": "SELECT COUNT() FROM devices"}}},
+    {"id": "mods", "targetCondition": "FROM devices.modules WHERE tags.env = 'prod'",
+     "content": {"moduleContent": {"properties.desired.level": "debug"}}},
+]
+CONFIGURE = {
+    "layers": configure(LAYERS, *FLEET),
+    "one": configure(LAYERS[0], compact({"deviceId": "d", "properties": {"desired": {"x": 1, "$version": 2}}})),
+    "invalid": configure([LAYERS[0], {**LAYERS[1], "id": "base"}], *FLEET),
+    "too-large": configure({"id": "big", "targetCondition": "*",
+                            "content": {"deviceContent": {"properties.desired.v": "x" * 5000}}}, *FLEET),
+}
+
 for target, seeds in [
     ("twin_write", TWIN_WRITE),
     ("parse", PARSE),
@@ -233,6 +255,7 @@ for target, seeds in [
     ("diff_roundtrip", DIFF),
     ("replica", REPLICA),
     ("query", QUERY),
+    ("configure", CONFIGURE),
 ]:
     folder = FUZZ / "seeds" / target
     folder.mkdir(parents=True, exist_ok=True)

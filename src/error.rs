@@ -42,6 +42,9 @@ pub enum ErrorKind {
     /// A query (or a target condition) is malformed (S11); the message names the character offset
     /// of the problem, and the path is empty.
     InvalidQuery,
+    /// A configuration is malformed (S12); the path points into the configurations as given
+    /// (`/0/priority` in an array, `/priority` for a single one).
+    InvalidConfiguration,
 }
 
 impl ErrorKind {
@@ -62,6 +65,7 @@ impl ErrorKind {
             ErrorKind::InvalidTimestamp => "InvalidTimestamp",
             ErrorKind::InvalidArgument => "InvalidArgument",
             ErrorKind::InvalidQuery => "InvalidQuery",
+            ErrorKind::InvalidConfiguration => "InvalidConfiguration",
         }
     }
 
@@ -255,5 +259,10 @@ mod tests {
         assert_eq!(e.to_string(), "InvalidKey at \"/a/b c\": space");
         let e = Error::new(ErrorKind::InvalidQuery, "", "unexpected end at character offset 6");
         assert_eq!((e.status(), e.error_code(), e.code()), (400, 400004, "InvalidQuery"));
+        let e = Error::new(ErrorKind::InvalidConfiguration, "/0/priority", "negative");
+        assert_eq!(
+            (e.status(), e.error_code(), e.code()),
+            (400, 400004, "InvalidConfiguration")
+        );
     }
 }

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 mod check;
+mod configuration;
 mod delta;
 mod desired_report;
 mod diff;
@@ -29,11 +30,15 @@ mod timestamp;
 mod twin;
 mod validate;
 
-/// The contract twindoc implements, sections S1 to S11, as `docs/semantics.md` states it.
+/// The contract twindoc implements, sections S1 to S12, as `docs/semantics.md` states it.
 pub mod semantics {
     #![doc = include_str!("../docs/semantics.md")]
 }
 
+pub use configuration::{
+    Application, ApplyFailure, Configuration, ConfigurationMetrics, ConfigurationStatus, Configurations,
+    FleetApplication,
+};
 pub use delta::{component_property_ack, delta, writable_property_ack};
 pub use desired_report::DesiredUpdateReport;
 pub use diff::{diff, diff_json_patch};

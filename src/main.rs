@@ -14,6 +14,10 @@
 //!   a device or module id IoT Hub would refuse, the query text) exits 2 with the JSON error line.
 //! - `validate` prints its report, and exits 1 when the twin is invalid, also when the input is
 //!   not JSON (one `InvalidJson` violation); a JSON value that is not a twin is refused as usual.
+//! - `configure` reads its configurations first: a malformed one exits 1 with its error line
+//!   (the path a JSON Pointer into them) before any twin is read. It then reads every twin (as
+//!   `query` does), applies, and prints `{"twins": [...], "metrics": {...}, "failures": [...]}`;
+//!   it exits 1 when a twin's write failed (that twin is printed unchanged and listed).
 //! - `query` streams: its inputs are read twin by twin (not capped as a whole; each twin is capped
 //!   at [`twindoc::DEFAULT_MAX_INPUT_BYTES`] of text) and rows are written as they come, so that
 //!   memory does not grow with the number of twins unless the query aggregates. A bad twin stops
@@ -35,8 +39,8 @@ use serde::de::{SeqAccess, Visitor};
 use serde::{Deserializer, Serialize};
 use serde_json::Value;
 use twindoc::{
-    DeviceTwin, Error, ErrorKind, Limits, LimitsBase, LimitsOverrides, Query, Section, TimeInput, Timestamp, Twin,
-    ValidationReport, WriteOptions, WriteOutcome,
+    Configurations, DeviceTwin, Error, ErrorKind, FleetApplication, Limits, LimitsBase, LimitsOverrides, Query,
+    Section, TimeInput, Timestamp, Twin, ValidationReport, WriteOptions, WriteOutcome,
 };
 
 /// Azure IoT Hub device twin documents: writes, metadata, versions and limits.
@@ -109,6 +113,18 @@ enum Command {
         /// Print one row a line instead of one JSON array.
         #[arg(long)]
         ndjson: bool,
+    },
+    /// Apply automatic configurations to the twins of FILEs: the twins after, each
+    /// configuration's metrics and the twins whose write failed (exits 1 when any did).
+    Configure {
+        /// One configuration, or a JSON array of them (a file, or `-` for stdin).
+        configs: PathBuf,
+        /// Twin files (or `-` for stdin): each one twin, a JSON array of twins, or one twin a line.
+        #[arg(required = true, value_name = "TWINS")]
+        twins: Vec<PathBuf>,
+        /// The time of the writes: RFC 3339 text or Unix milliseconds (default: the system clock).
+        #[arg(long, allow_hyphen_values = true)]
+        now: Option<String>,
     },
 }
 
@@ -331,7 +347,48 @@ fn run(cli: &Cli) -> Result<Output, Failure> {
             }
         },
         Command::Query { .. } => Err(Failure::Usage("query is run by run_query".into())),
+        Command::Configure { configs, twins, now } => configure(configs, twins, now.as_deref(), pretty),
     }
+}
+
+/// `configure`: the configurations are read and checked before any twin is read, then applied to
+/// every twin, in input order.
+fn configure(configs: &Path, files: &[PathBuf], now: Option<&str>, pretty: bool) -> Result<Output, Failure> {
+    if std::iter::once(configs)
+        .chain(files.iter().map(PathBuf::as_path))
+        .filter(|p| is_stdin(p))
+        .count()
+        > 1
+    {
+        return Err(Failure::Usage("only one input can be read from stdin (`-`)".into()));
+    }
+    let now = time(now)?;
+    let configurations = Configurations::from_value(&read_json("configurations", configs, &Limits::none())?)?;
+    let mut twins = Vec::new();
+    for path in files {
+        read_twins(path, &mut |twin| {
+            twins.push(match twin {
+                TwinInput::Text(text) => Twin::from_json(text)?,
+                TwinInput::Value(value) => Twin::from_value(value)?,
+            });
+            Ok(true)
+        })?;
+    }
+    let fleet = configurations.apply_all(&mut twins, now, &Limits::azure());
+    #[derive(Serialize)]
+    struct Configured<'a> {
+        twins: &'a [Twin],
+        #[serde(flatten)]
+        fleet: &'a FleetApplication,
+    }
+    render(
+        &Configured {
+            twins: &twins,
+            fleet: &fleet,
+        },
+        pretty,
+        fleet.failures.is_empty(),
+    )
 }
 
 /// `query`: reads the twins of `files` one at a time and writes each row as soon as it is known.

@@ -19,6 +19,10 @@ pub(crate) const LAST_UPDATED_BY: &str = "$lastUpdatedBy";
 /// ([S6](crate::semantics#s6-metadata)), dropped with [`LAST_UPDATED_BY`].
 pub(crate) const LAST_UPDATED_BY_DIGEST: &str = "$lastUpdatedByDigest";
 
+/// The identity-level member of a twin that records the status of each configuration targeting it
+/// ([S12](crate::semantics#s12-automatic-configurations)).
+pub(crate) const CONFIGURATIONS: &str = "configurations";
+
 /// Whether `key`, a member of a desired or reported section root, is not content.
 pub(crate) fn is_section_reserved(key: &str) -> bool {
     key == METADATA || key == VERSION

@@ -15,16 +15,19 @@ use serde_json::{Map, Value};
 
 use crate::check::check_body;
 use crate::doc::inline;
-use crate::doc::node::{Node, Object, NO_STAMP};
+use crate::doc::node::{Member, Node, Object, NO_STAMP};
 use crate::doc::read::read;
 use crate::doc::section::{
     compact, merge, place_reserved, replace_notification, size_change, DocumentOut, MetadataForm, SectionOut,
 };
-use crate::doc::stamps::{Metadata, Stamp, Stamps, Time};
+use crate::doc::stamps::{Configuration as StampConfiguration, Metadata, Stamp, Stamps, Time};
 use crate::error::{Error, ErrorKind};
 use crate::json::check_input_size;
 use crate::limits::MAX_NESTING;
-use crate::names::{is_section_reserved, LAST_UPDATED, LAST_UPDATED_VERSION, METADATA, VERSION};
+use crate::names::{
+    is_section_reserved, CONFIGURATIONS, LAST_UPDATED, LAST_UPDATED_BY, LAST_UPDATED_BY_DIGEST, LAST_UPDATED_VERSION,
+    METADATA, VERSION,
+};
 use crate::nesting::{check_nesting, check_node_nesting};
 use crate::notification::Notification;
 use crate::patch::without_nulls;
@@ -942,6 +945,89 @@ impl Twin {
         }
     }
 
+    /// Whether the twin is a module twin (it has a `moduleId` that is not `null`), as queries
+    /// decide it.
+    pub(crate) fn is_module(&self) -> bool {
+        !matches!(self.doc.get("moduleId"), None | Some(Node::Null))
+    }
+
+    /// Sets the identity-level member `configurations` (S12), or removes it (`None`). It is not
+    /// a write: neither `version` nor the etag moves. A new member goes at the end of the
+    /// document.
+    pub(crate) fn set_configurations(&mut self, statuses: Option<&Value>) {
+        match statuses {
+            Some(value) => self
+                .doc
+                .insert(CONFIGURATIONS, Node::from_value(value, NO_STAMP, false), NO_STAMP),
+            None => {
+                self.doc.remove(CONFIGURATIONS);
+            }
+        }
+    }
+
+    /// After a desired write by configurations (S12): gives the metadata node of each path in
+    /// `marks` (member names from the desired root, each a node the write just stamped) the
+    /// write's stamp plus `$lastUpdatedBy` and `$lastUpdatedByDigest`, the configuration naming
+    /// it being `owners[i]` for a mark `(path, i)`.
+    pub(crate) fn mark_configured(&mut self, marks: &[(Vec<&str>, usize)], owners: &[(&str, &str)]) {
+        let index = Section::Desired.index();
+        let target = section_mut(&mut self.doc, Section::Desired);
+        match &mut self.forms[index - 1] {
+            MetadataForm::Stamps(stamps) => {
+                let Some(written) = stamps.get(stamps.root).cloned() else {
+                    return;
+                };
+                // Each configuration's stamp is added, then given to its nodes at once: adding the
+                // next may collect the table, which keeps only the stamps nodes refer to.
+                for (owner, (by, digest)) in owners.iter().enumerate() {
+                    if !marks.iter().any(|(_, o)| *o == owner) {
+                        continue;
+                    }
+                    let configured = Stamp {
+                        configuration: Some(Box::new(StampConfiguration {
+                            by: Some((*by).into()),
+                            digest: Some((*digest).into()),
+                        })),
+                        ..written.clone()
+                    };
+                    let id = stamps.add(configured, target);
+                    for (path, _) in marks.iter().filter(|(_, o)| *o == owner) {
+                        if let Some(member) = member_at(target, path) {
+                            member.stamp = id;
+                        }
+                    }
+                }
+            }
+            MetadataForm::Inline => {
+                let Some(Node::Object(metadata)) = target.get_mut(METADATA) else {
+                    return;
+                };
+                for (path, owner) in marks {
+                    let Some((by, digest)) = owners.get(*owner) else {
+                        continue;
+                    };
+                    let Some(node) = object_at(metadata, path) else {
+                        continue;
+                    };
+                    // After `$lastUpdated` and `$lastUpdatedVersion`, as IoT Hub writes them.
+                    let at = node
+                        .members()
+                        .take_while(|m| &*m.key == LAST_UPDATED || &*m.key == LAST_UPDATED_VERSION)
+                        .count();
+                    for (offset, (key, value)) in [(LAST_UPDATED_BY, by), (LAST_UPDATED_BY_DIGEST, digest)]
+                        .into_iter()
+                        .enumerate()
+                    {
+                        node.remove(key);
+                        node.insert_at(at + offset, key, Node::String((*value).into()));
+                    }
+                }
+                self.forms[index - 1] = compact(target, true);
+            }
+            MetadataForm::None => {}
+        }
+    }
+
     fn check_preconditions(&self, section: Section, options: &WriteOptions) -> Result<(), Error> {
         if let Some(expected) = &options.if_match {
             let bare = expected.strip_prefix("W/").unwrap_or(expected);
@@ -1012,6 +1098,25 @@ fn section_mut(doc: &mut Object, section: Section) -> &mut Object {
         _ => doc.entry("properties").make_object(),
     };
     holder.entry(section.name()).make_object()
+}
+
+/// The object at `path` (member names from `object`), through objects only.
+fn object_at<'o>(object: &'o mut Object, path: &[&str]) -> Option<&'o mut Object> {
+    let mut object = object;
+    for name in path {
+        object = object.get_mut(name)?.as_object_mut()?;
+    }
+    Some(object)
+}
+
+/// The member at `path` (member names from `object`), through objects only.
+fn member_at<'o>(object: &'o mut Object, path: &[&str]) -> Option<&'o mut Member> {
+    let (last, parents) = path.split_last()?;
+    let mut object = object;
+    for name in parents {
+        object = object.get_mut(name)?.as_object_mut()?;
+    }
+    object.member_mut(last)
 }
 
 /// An RFC 6901 array index: digits, without a leading zero.

@@ -1038,3 +1038,115 @@ fn a_leap_second_is_refused_as_unsupported() {
     assert!(message.contains("leap seconds are not supported"), "{message}");
     assert!(!message.contains("not an RFC 3339 time"), "{message}");
 }
+
+fn configurations() -> Value {
+    json!([
+        {"id": "base", "priority": 1, "targetCondition": "*",
+         "content": {"deviceContent": {"properties.desired": {"mode": "eco"}}},
+         "metrics": {"queries": {"eco": "SELECT deviceId FROM devices WHERE properties.desired.mode = 'eco'"}}},
+        {"id": "agents", "targetCondition": "FROM devices.modules WHERE moduleId = 'agent'",
+         "content": {"moduleContent": {"properties.desired.level": "debug"}}}
+    ])
+}
+
+#[test]
+fn configure_applies_configurations_to_every_twin_in_input_order() {
+    let configs = Temp::json(&configurations());
+    let array = Temp::json(&json!([{"deviceId": "a"}, {"deviceId": "a", "moduleId": "agent"}]));
+    let lines = Temp::new(ndjson(&[
+        json!({"deviceId": "b", "properties": {"desired": {"old": 1}}}),
+    ]));
+    let out = run_with_stdin(
+        &[
+            "configure",
+            configs.path(),
+            array.path(),
+            "-",
+            lines.path(),
+            "--now",
+            NOW,
+        ],
+        br#"{"deviceId": "c", "moduleId": "other"}"#,
+    )
+    .json();
+    let ids: Vec<(Value, Value)> = out["twins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["deviceId"].clone(), t["moduleId"].clone()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            (json!("a"), Value::Null),
+            (json!("a"), json!("agent")),
+            (json!("c"), json!("other")),
+            (json!("b"), Value::Null)
+        ]
+    );
+    assert_eq!(out["twins"][0]["properties"]["desired"]["mode"], "eco");
+    assert_eq!(
+        out["twins"][0]["configurations"],
+        json!({"base": {"status": "applied"}})
+    );
+    assert_eq!(
+        out["twins"][0]["properties"]["desired"]["$metadata"]["mode"]["$lastUpdated"],
+        NOW_7
+    );
+    assert_eq!(out["twins"][1]["properties"]["desired"]["level"], "debug");
+    assert!(out["twins"][2].get("configurations").is_none());
+    // `properties.desired` replaced whole: the old member is gone.
+    assert_eq!(out["twins"][3]["properties"]["desired"]["old"], Value::Null);
+    assert_eq!(
+        out["metrics"],
+        json!({
+            "base": {"targetedCount": 2, "appliedCount": 2, "queries": {"eco": 2}},
+            "agents": {"targetedCount": 1, "appliedCount": 1, "queries": {}}
+        })
+    );
+    assert_eq!(out["failures"], json!([]));
+}
+
+#[test]
+fn configure_reports_a_failed_twin_unchanged_and_exits_1() {
+    let configs = Temp::json(&json!({"id": "bad", "targetCondition": "*",
+        "content": {"moduleContent": {"properties.desired.cfg": {"a b": 1}}}}));
+    let module = json!({"deviceId": "a", "moduleId": "m", "version": 4});
+    let twins = Temp::json(&json!([module, {"deviceId": "b"}]));
+    let run = twindoc(&["configure", configs.path(), twins.path(), "--now", NOW]);
+    assert_eq!(run.code, Some(1), "stderr: {}", run.stderr);
+    let out: Value = serde_json::from_str(&run.stdout).expect("the result is printed");
+    assert_eq!(out["twins"][0], module);
+    assert_eq!(out["failures"].as_array().map(Vec::len), Some(1));
+    let failure = &out["failures"][0];
+    assert_eq!((&failure["deviceId"], &failure["moduleId"]), (&json!("a"), &json!("m")));
+    assert_eq!(
+        (&failure["error"]["code"], &failure["error"]["path"]),
+        (&json!("InvalidKey"), &json!("/cfg/a b"))
+    );
+    assert_eq!(
+        out["metrics"],
+        json!({"bad": {"targetedCount": 1, "appliedCount": 0, "queries": {}}})
+    );
+}
+
+#[test]
+fn configure_refuses_a_malformed_configuration_before_reading_twins() {
+    let mut list = configurations();
+    list[1]["priority"] = json!(-2);
+    let configs = Temp::json(&list);
+    let run = twindoc(&["configure", configs.path(), "/nonexistent/twins.json", "--now", NOW]);
+    run.rejected("InvalidConfiguration", 400, 400004, "/1/priority");
+    let one = Temp::json(&json!({"id": "Bad", "targetCondition": "*", "content": {"deviceContent": {}}}));
+    let run = twindoc(&["configure", one.path(), "/nonexistent/twins.json", "--now", NOW]);
+    run.rejected("InvalidConfiguration", 400, 400004, "/id");
+    let configs = Temp::json(&configurations());
+    run_with_stdin(&["configure", "-", "-"], b"[]").usage_error();
+    let twins = Temp::json(&json!([{"deviceId": "a"}]));
+    twindoc(&["configure", configs.path(), twins.path(), "--now", "yesterday"]).bad_argument(
+        "InvalidTimestamp",
+        400,
+        400004,
+        "",
+    );
+}

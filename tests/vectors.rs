@@ -9,7 +9,9 @@ use std::path::Path;
 
 use serde::Deserialize;
 use serde_json::Value;
-use twindoc::{Condition, DesiredUpdate, DeviceTwin, Limits, Query, Section, Timestamp, Twin, WriteOptions};
+use twindoc::{
+    Condition, Configurations, DesiredUpdate, DeviceTwin, Limits, Query, Section, Timestamp, Twin, WriteOptions,
+};
 
 /// Expands `{{S*N}}` (S repeated N times) in every string and key.
 fn expand(value: &Value) -> Value {
@@ -127,6 +129,7 @@ enum Case {
     Diff(DiffCase),
     Ack(AckCase),
     Replica(ReplicaCase),
+    Configure(ConfigureCase),
 }
 
 #[derive(Deserialize)]
@@ -422,6 +425,149 @@ fn run_write(case: &WriteCase) -> Result<(), String> {
     Ok(())
 }
 
+/// `"op": "configure"` (S12): steps on a fleet of twins, then checks on the final twins.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ConfigureCase {
+    twins: Vec<Value>,
+    steps: Vec<ConfigureStep>,
+    expect_twins: Option<Vec<Value>>,
+    /// JSON Pointers into the array of final twins (`/0/properties/desired/a`).
+    #[serde(default)]
+    expect_at: serde_json::Map<String, Value>,
+    #[serde(default)]
+    expect_absent: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "do", rename_all = "camelCase", deny_unknown_fields)]
+enum ConfigureStep {
+    /// Applies `configurations` to every twin (`Configurations::apply_all`).
+    Apply {
+        configurations: Value,
+        now: Time,
+        limits: Option<LimitsName>,
+        expect: Option<ApplyExpect>,
+    },
+    /// An ordinary patch of one twin's `section` (desired when not given).
+    Write {
+        twin: usize,
+        section: Option<String>,
+        body: Value,
+        now: Time,
+    },
+}
+
+/// What an application must give: each field given is checked; or the configurations' error.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ApplyExpect {
+    metrics: Option<Value>,
+    /// `[{"deviceId", "moduleId"?, "error": {"code", "path"}}]`.
+    failures: Option<Vec<Value>>,
+    /// Per twin, whether a desired write happened.
+    written: Option<Vec<bool>>,
+    error: Option<ExpectedError>,
+}
+
+fn run_configure(case: &ConfigureCase) -> Result<(), String> {
+    let mut twins = case.twins.iter().map(initial_twin).collect::<Result<Vec<_>, _>>()?;
+    for (i, step) in case.steps.iter().enumerate() {
+        let at = |e: String| format!("step {i}: {e}");
+        match step {
+            ConfigureStep::Write {
+                twin,
+                section: name,
+                body,
+                now,
+            } => {
+                let options = WriteOptions::new(now.timestamp().map_err(at)?);
+                let section = section(name.as_deref().unwrap_or("desired")).map_err(at)?;
+                let twin = twins.get_mut(*twin).ok_or_else(|| at("no such twin".into()))?;
+                twin.patch(section, body, &options)
+                    .map_err(|e| at(format!("write refused: {e}")))?;
+            }
+            ConfigureStep::Apply {
+                configurations,
+                now,
+                limits,
+                expect,
+            } => {
+                let parsed = Configurations::from_value(configurations);
+                if let Some(ApplyExpect { error: Some(error), .. }) = expect {
+                    expect_error(parsed, error).map_err(at)?;
+                    continue;
+                }
+                let configurations = parsed.map_err(|e| at(format!("configurations refused: {e}")))?;
+                let limits = match limits {
+                    Some(LimitsName::None) => Limits::none(),
+                    _ => Limits::azure(),
+                };
+                let before: Vec<String> = twins.iter().map(Twin::to_json).collect();
+                let versions: Vec<u64> = twins.iter().map(Twin::version).collect();
+                let result = configurations.apply_all(&mut twins, now.timestamp().map_err(at)?, &limits);
+                for failure in &result.failures {
+                    if twins[failure.index].to_json() != before[failure.index] {
+                        return Err(at(format!("failed twin {} changed", failure.index)));
+                    }
+                }
+                let Some(expect) = expect else { continue };
+                let got = serde_json::to_value(&result).map_err(|e| e.to_string())?;
+                if let Some(want) = &expect.metrics {
+                    if &got["metrics"] != want {
+                        return Err(at(format!("metrics: got {}, want {want}", got["metrics"])));
+                    }
+                }
+                if let Some(want) = &expect.failures {
+                    let got: Vec<Value> = got["failures"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|f| {
+                            let mut f = f.clone();
+                            let error = serde_json::json!({"code": f["error"]["code"], "path": f["error"]["path"]});
+                            f["error"] = error;
+                            f
+                        })
+                        .collect();
+                    if &got != want {
+                        return Err(at(format!(
+                            "failures: got {}, want {}",
+                            Value::from(got),
+                            Value::from(want.clone())
+                        )));
+                    }
+                }
+                if let Some(want) = &expect.written {
+                    let got: Vec<bool> = twins.iter().zip(&versions).map(|(t, v)| t.version() != *v).collect();
+                    if &got != want {
+                        return Err(at(format!("written: got {got:?}, want {want:?}")));
+                    }
+                }
+            }
+        }
+    }
+    let docs = Value::Array(twins.iter().map(Twin::to_value).collect());
+    if let Some(want) = &case.expect_twins {
+        let want = Value::Array(want.clone());
+        if docs != want {
+            return Err(format!("final twins differ:\n got  {docs}\n want {want}"));
+        }
+    }
+    for (pointer, want) in &case.expect_at {
+        match docs.pointer(pointer) {
+            Some(got) if got == want => {}
+            got => return Err(format!("at {pointer}: expected {want}, got {got:?}")),
+        }
+    }
+    for pointer in &case.expect_absent {
+        if let Some(got) = docs.pointer(pointer) {
+            return Err(format!("{pointer} should be absent, is {got}"));
+        }
+    }
+    Ok(())
+}
+
 /// A computed value against the expected one, or the expected error; a case gives exactly one.
 fn check_result(
     result: Result<Value, twindoc::Error>,
@@ -658,6 +804,7 @@ fn run_case(case: &Case) -> Result<(), String> {
         Case::Diff(case) => run_diff(case),
         Case::Ack(case) => run_ack(case),
         Case::Replica(case) => run_replica(case),
+        Case::Configure(case) => run_configure(case),
     }
 }
 

@@ -76,7 +76,10 @@ console.log(`twindoc_wasm_bg.wasm: ${raw} bytes raw, ${gzipped} bytes gzipped`);
 // grouping) grew it from 226,258 to 299,175 bytes raw (100,574 to 137,136 gzipped), and the
 // query-aware read of twin text (`QueryRun::push_json`) to 300,094 (137,566); the budget leaves
 // 20 KB of room, and issue #13 is where the module is made smaller again.
-const budget = 320 * 1000;
+// Automatic configurations (S12: reading and checking them, ranking, painting, the write with its
+// configured stamps, statuses and metrics, and their glue) grew it from 304,812 to 338,044 bytes
+// raw (139,540 to 153,618 gzipped), with no new dependency; the budget again leaves about 20 KB.
+const budget = 360 * 1000;
 if (raw > budget) {
   throw new Error(`the WebAssembly module is ${raw} bytes, over the ${budget}-byte budget`);
 }

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod configuration;
 mod convert;
 
 use js_sys::{Array, Date, Function, Reflect};

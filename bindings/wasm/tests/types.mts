@@ -1,11 +1,11 @@
 // Every export of the package used with its declared types, checked by types.test.mjs with
 // tsc --strict (never run). The @ts-expect-error lines are what the declarations must refuse.
 import {
-  Condition, DeviceTwin, Query, Twin, TwinError, componentPropertyAck, delta, diff, jsonPatch, merge, query, validate,
+  Condition, DeviceTwin, Query, Twin, TwinError, applyConfigurations, componentPropertyAck, delta, diff, jsonPatch, merge, query, validate,
   writablePropertyAck,
 } from "twindoc";
 import type {
-  DesiredNotification, DesiredPatchOutcome, DeviceView, FullTwinOutcome, JsonObject, JsonPatchOperation, LastUpdated,
+  Configuration, ConfigurationApplication, ConfigurationMetrics, ConfiguredFleet, DesiredNotification, DesiredPatchOutcome, DeviceView, FullTwinOutcome, JsonObject, JsonPatchOperation, LastUpdated,
   QueryRow, SectionName, ValidationResult, WriteOptions, WriteOutcome,
 } from "twindoc";
 import init, { Twin as WebTwin, TwinError as WebTwinError } from "twindoc/web";
@@ -84,6 +84,22 @@ const targeted: boolean = condition.matches(text);
 // @ts-expect-error: a query's twins are an array
 query("SELECT * FROM devices", twin);
 void [rows, selected, ran, targeted];
+
+const configuration: Configuration = {
+  id: "eco", priority: 2, targetCondition: "tags.env = 'prod'",
+  content: { deviceContent: { "properties.desired.mode": "eco" } }, metrics: { queries: { eco: "SELECT * FROM devices" } },
+};
+const fleet: ConfiguredFleet = applyConfigurations([configuration], [twin, document, text], { now: "2026-12-01T00:00:00Z" });
+const metrics: ConfigurationMetrics | undefined = fleet.metrics["eco"];
+const failed: (string | null)[] = fleet.failures.map((failure) => `${failure.deviceId} ${failure.error.code}`);
+const one: ConfigurationApplication = twin.applyConfigurations(configuration, { limits: "none" });
+const status: "applied" | "targeted" | undefined = one.statuses["eco"];
+const written: number | undefined = one.outcome?.version;
+// @ts-expect-error: a configuration has content
+const contentless: Configuration = { id: "x", targetCondition: "*" };
+// @ts-expect-error: the twins are an array
+applyConfigurations(configuration, twin);
+void [fleet.twins.length, metrics?.appliedCount, failed, status, written, contentless];
 
 try {
   twin.patch("reported", { "wifi.ip": "10.0.0.2" });

@@ -62,6 +62,7 @@ const CASE_KEYS = {
   diff: ["old", "new", "expectMergePatch", "expectJsonPatch", "expectError", "exactNumbers"],
   ack: ["component", "property", "value", "code", "version", "description", "expect"],
   replica: ["view", "steps", "expectError"],
+  configure: ["twins", "steps", "expectTwins", "expectAt", "expectAbsent"],
 };
 const WRITE_KEYS = ["section", "kind", "body", "now", "ifMatch", "ifVersion", "limits", "expect"];
 const OUTCOME_KEYS = ["version", "sectionVersion", "etag", "notification"];
@@ -291,6 +292,61 @@ function runReplica(testCase, text) {
   }
 }
 
+const CONFIGURE_STEP_KEYS = {
+  apply: ["configurations", "now", "limits", "expect"],
+  write: ["twin", "section", "body", "now"],
+};
+const APPLY_EXPECT_KEYS = ["metrics", "failures", "written", "error"];
+
+/** A configure case (S12): twins kept as documents, `applyConfigurations` over all of them, plain
+ * patches through a Twin, then the checks on the final twins. */
+function runConfigure(testCase, text) {
+  let docs = testCase.twins.map((spec) => {
+    const twin = initialTwin(spec, false);
+    const doc = twin.toJSON();
+    twin.free();
+    return doc;
+  });
+  testCase.steps.forEach((step, i) => {
+    const where = `step ${i} (${step.do})`;
+    assert.ok(Object.hasOwn(CONFIGURE_STEP_KEYS, step.do), `${where}: unknown step`);
+    knownKeys(step, ["do", ...CONFIGURE_STEP_KEYS[step.do]], where);
+    if (step.do === "write") {
+      const twin = twindoc.Twin.fromJSON(text(docs[step.twin]));
+      twin.patch(step.section ?? "desired", text(step.body), { now: step.now });
+      docs[step.twin] = twin.toJSON();
+      twin.free();
+      return;
+    }
+    const expect = step.expect ?? {};
+    knownKeys(expect, APPLY_EXPECT_KEYS, `${where} expect`);
+    const options = { now: step.now, ...(step.limits === undefined ? {} : { limits: step.limits }) };
+    // A string argument is JSON text, so configurations that are a JSON string can only be sent as text.
+    const configs = typeof step.configurations === "string" ? JSON.stringify(step.configurations) : text(step.configurations);
+    const apply = () => twindoc.applyConfigurations(configs, docs.map(text), options);
+    if (expect.error) return expectError(apply, expect.error);
+    const result = apply();
+    assert.deepEqual(Object.keys(result), ["twins", "metrics", "failures"], where);
+    // A failed twin comes back unchanged (the vectors' twins have distinct ids).
+    for (const failure of result.failures) {
+      const index = docs.findIndex((doc) => doc.deviceId === failure.deviceId && doc.moduleId === failure.moduleId);
+      assert.deepEqual(result.twins[index], docs[index], `${where}: a failed twin changed`);
+    }
+    if (expect.metrics !== undefined) assert.deepEqual(result.metrics, expect.metrics, `${where}: metrics`);
+    if (expect.failures !== undefined) {
+      const got = result.failures.map(({ error, ...rest }) => ({ ...rest, error: { code: error.code, path: error.path } }));
+      assert.deepEqual(got, expect.failures, `${where}: failures`);
+    }
+    if (expect.written !== undefined) {
+      assert.deepEqual(result.twins.map((doc, j) => doc.version !== docs[j].version), expect.written, `${where}: written`);
+    }
+    docs = result.twins;
+  });
+  if (testCase.expectTwins) assert.deepEqual(docs, testCase.expectTwins);
+  for (const [pointer, want] of Object.entries(testCase.expectAt ?? {})) assert.deepEqual(at(docs, pointer), want, pointer);
+  for (const pointer of testCase.expectAbsent ?? []) assert.equal(at(docs, pointer), undefined, pointer);
+}
+
 function runCase(testCase, asText) {
   assert.ok(Object.hasOwn(CASE_KEYS, testCase.op), `unknown op ${testCase.op}`);
   knownKeys(testCase, ["name", "spec", "op", ...CASE_KEYS[testCase.op]], "the case");
@@ -327,6 +383,8 @@ function runCase(testCase, asText) {
       return runAck(testCase);
     case "replica":
       return runReplica(testCase, text);
+    case "configure":
+      return runConfigure(testCase, text);
   }
 }
 
