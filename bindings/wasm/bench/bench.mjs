@@ -26,7 +26,7 @@ const jsonPatch = require("fast-json-patch");
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const FIXTURES = join(ROOT, "target", "bench-fixtures");
 const CRITERION = join(ROOT, "target", "criterion");
-const NAMES = ["desired_1k", "desired_8k", "desired_32k", "desired_256k_nolimits"];
+const NAMES = (process.env.BENCH_TWINS ?? "desired_1k,desired_8k,desired_32k,desired_256k_nolimits").split(",");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const WARMUP = 3;
 /** A round lasts at least this long (repeating its body), so timer resolution does not matter. */

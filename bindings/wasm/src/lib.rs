@@ -19,7 +19,7 @@ use twindoc::{
 use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{input, to_js};
+use crate::convert::{input, text, to_js};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -101,15 +101,31 @@ fn argument(path: &str, message: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidArgument, path, message)
 }
 
+std::thread_local! {
+    /// The names of the options' members as JavaScript strings, made once (not at every read).
+    static KEYS: std::cell::RefCell<Vec<(&'static str, JsValue)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// An optional member of an options object (`undefined` and `null` mean absent).
-fn member(options: &JsValue, name: &str) -> Result<Option<JsValue>, Error> {
+fn member(options: &JsValue, name: &'static str) -> Result<Option<JsValue>, Error> {
     if options.is_undefined() || options.is_null() {
         return Ok(None);
     }
     if !options.is_object() {
         return Err(argument("", "options must be an object"));
     }
-    let value = Reflect::get(options, &JsValue::from_str(name))
+    let value = KEYS
+        .with(|keys| {
+            let mut keys = keys.borrow_mut();
+            let index = match keys.iter().position(|(known, _)| *known == name) {
+                Some(index) => index,
+                None => {
+                    keys.push((name, JsValue::from_str(name)));
+                    keys.len() - 1
+                }
+            };
+            Reflect::get(options, &keys[index].1)
+        })
         .map_err(|_| argument(&format!("/{name}"), format!("options.{name} cannot be read")))?;
     Ok((!value.is_undefined() && !value.is_null()).then_some(value))
 }
@@ -231,7 +247,7 @@ impl JsTwin {
         #[wasm_bindgen(unchecked_param_type = "SectionName | \"twin\"")] section: &str,
         #[wasm_bindgen(unchecked_param_type = "string | object")] body: JsValue,
         options: Option<JsWriteOptions>,
-    ) -> Result<JsValue, JsValue> {
+    ) -> Result<String, JsValue> {
         self.write(section, &body, &options.map(JsValue::from).unwrap_or_default(), false)
             .map_err(js_error)
     }
@@ -243,18 +259,12 @@ impl JsTwin {
         #[wasm_bindgen(unchecked_param_type = "SectionName | \"twin\"")] section: &str,
         #[wasm_bindgen(unchecked_param_type = "string | object")] body: JsValue,
         options: Option<JsWriteOptions>,
-    ) -> Result<JsValue, JsValue> {
+    ) -> Result<String, JsValue> {
         self.write(section, &body, &options.map(JsValue::from).unwrap_or_default(), true)
             .map_err(js_error)
     }
 
-    fn write(
-        &mut self,
-        section_name: &str,
-        body: &JsValue,
-        options: &JsValue,
-        replace: bool,
-    ) -> Result<JsValue, Error> {
+    fn write(&mut self, section_name: &str, body: &JsValue, options: &JsValue, replace: bool) -> Result<String, Error> {
         let options = write_options(options)?;
         let section = section(section_name)?;
         let body = input(body, &options.limits)?;
@@ -264,7 +274,8 @@ impl JsTwin {
             (None, false) => self.twin.update(&body, &options)?,
             (None, true) => self.twin.replace_twin(&body, &options)?,
         };
-        Ok(to_js(&outcome))
+        // Text, which the entry point (`js/boundary.js`) parses when a member is first read.
+        Ok(serde_json::to_string(&outcome).unwrap_or_default())
     }
 
     /// The etag (`""` for a twin read without one).
@@ -338,9 +349,13 @@ pub fn merge(
     Ok(to_js(&doc))
 }
 
-/// A twin document given as JSON text or a plain object, read as it is (limits are not checked).
+/// A twin document given as JSON text (a string or UTF-8 bytes, read straight into the twin's
+/// compact form) or a plain object, read as it is (limits are not checked).
 fn twin_document(value: &JsValue) -> Result<twindoc::Twin, Error> {
-    twindoc::Twin::from_value(input(value, &Limits::none())?)
+    match text(value)? {
+        Some(text) => twindoc::Twin::from_json(&text),
+        None => twindoc::Twin::from_value(convert::from_js(value)?),
+    }
 }
 
 /// Every limit violation in a twin (paths from the twin root).
