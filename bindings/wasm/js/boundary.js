@@ -79,8 +79,24 @@ function write(value, depth) {
   }
 }
 
-/** A document argument: JSON text when the value is an object or array `write` vouches for. */
+/**
+ * Long text crosses as its UTF-8 bytes, encoded here (wasm-bindgen's glue copies a string into
+ * WebAssembly memory a character at a time until the first non-ASCII one). Text holding a lone
+ * surrogate, or where `isWellFormed` is missing (before Node 20), crosses as it is, and the
+ * engine refuses it or reads it.
+ */
+const LONG_TEXT = 4096;
+const encoder = new TextEncoder();
+function bytes(text) {
+  return text.length >= LONG_TEXT && text.isWellFormed?.() === true ? encoder.encode(text) : text;
+}
+
+/**
+ * A document argument: JSON text (long text as UTF-8 bytes) when it is text, or an object or
+ * array `write` vouches for; else the value, for the engine's walker.
+ */
 function lean(value) {
+  if (typeof value === "string") return bytes(value);
   if (typeof value !== "object" || value === null || ArrayBuffer.isView(value)) return value;
   let text;
   try {
@@ -91,7 +107,7 @@ function lean(value) {
   }
   // A lone surrogate comes out as `\udXXX` (the only escapes JSON.stringify writes as `\ud`).
   if (text.length > MAX_TEXT_UNITS || text.includes("\\ud")) return value;
-  return text;
+  return bytes(text);
 }
 
 /** Replaces member `name` of `target` (a value or a getter) by a data member holding `value`. */

@@ -63,8 +63,8 @@ export type FullTwinOutcome = { status: "resynced"; patch: DesiredNotification }
 export interface Violation { code: string; path: string; message: string }
 export interface ValidationResult { valid: boolean; violations: Violation[] }
 export interface LastUpdated { time: string; version: number | null }
-/** A twin given to a query: a Twin, its document as a plain object, or its JSON text. */
-export type TwinInput = Twin | object | string;
+/** A twin given to a query: a Twin, its document as a plain object, or its JSON text (a string or UTF-8 bytes). */
+export type TwinInput = Twin | object | string | Uint8Array;
 /** A row of a query's result (S11): a whole twin for SELECT *, else the selected members. */
 export type QueryRow = { [name: string]: unknown };
 "#;
@@ -226,7 +226,7 @@ impl JsTwin {
     /// A twin from its JSON text or a plain object.
     #[wasm_bindgen(js_name = fromJSON)]
     pub fn from_json(
-        #[wasm_bindgen(unchecked_param_type = "string | object")] twin: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] twin: JsValue,
     ) -> Result<JsTwin, JsValue> {
         let twin = twin_document(&twin).map_err(js_error)?;
         Ok(JsTwin { twin })
@@ -245,7 +245,7 @@ impl JsTwin {
     pub fn patch(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "SectionName | \"twin\"")] section: &str,
-        #[wasm_bindgen(unchecked_param_type = "string | object")] body: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] body: JsValue,
         options: Option<JsWriteOptions>,
     ) -> Result<String, JsValue> {
         self.write(section, &body, &options.map(JsValue::from).unwrap_or_default(), false)
@@ -257,7 +257,7 @@ impl JsTwin {
     pub fn replace(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "SectionName | \"twin\"")] section: &str,
-        #[wasm_bindgen(unchecked_param_type = "string | object")] body: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] body: JsValue,
         options: Option<JsWriteOptions>,
     ) -> Result<String, JsValue> {
         self.write(section, &body, &options.map(JsValue::from).unwrap_or_default(), true)
@@ -339,8 +339,8 @@ impl JsTwin {
 /// Merges `patch` into `doc` by the twin merge rules, on plain JSON; returns the new document.
 #[wasm_bindgen(unchecked_return_type = "JsonObject")]
 pub fn merge(
-    #[wasm_bindgen(unchecked_param_type = "object | string")] doc: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] doc: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] patch: JsValue,
 ) -> Result<JsValue, JsValue> {
     let limits = Limits::none();
     let mut doc = input(&doc, &limits).map_err(js_error)?;
@@ -360,7 +360,9 @@ fn twin_document(value: &JsValue) -> Result<twindoc::Twin, Error> {
 
 /// Every limit violation in a twin (paths from the twin root).
 #[wasm_bindgen(unchecked_return_type = "ValidationResult")]
-pub fn validate(#[wasm_bindgen(unchecked_param_type = "object | string")] twin: JsValue) -> Result<JsValue, JsValue> {
+pub fn validate(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] twin: JsValue,
+) -> Result<JsValue, JsValue> {
     let twin = twin_document(&twin).map_err(js_error)?;
     Ok(to_js(&ValidationReport::of(&twin)))
 }
@@ -368,8 +370,8 @@ pub fn validate(#[wasm_bindgen(unchecked_param_type = "object | string")] twin: 
 /// The merge patch that turns `oldDoc` into `newDoc` (`null` for removed members).
 #[wasm_bindgen(unchecked_return_type = "JsonObject")]
 pub fn diff(
-    #[wasm_bindgen(js_name = oldDoc, unchecked_param_type = "object | string")] old_doc: JsValue,
-    #[wasm_bindgen(js_name = newDoc, unchecked_param_type = "object | string")] new_doc: JsValue,
+    #[wasm_bindgen(js_name = oldDoc, unchecked_param_type = "string | Uint8Array | object")] old_doc: JsValue,
+    #[wasm_bindgen(js_name = newDoc, unchecked_param_type = "string | Uint8Array | object")] new_doc: JsValue,
 ) -> Result<JsValue, JsValue> {
     let (old, new) = pair(&old_doc, &new_doc)?;
     Ok(to_js(&twindoc::diff(&old, &new).map_err(js_error)?))
@@ -378,8 +380,8 @@ pub fn diff(
 /// The same change as RFC 6902 JSON Patch operations.
 #[wasm_bindgen(js_name = jsonPatch, unchecked_return_type = "JsonPatchOperation[]")]
 pub fn json_patch(
-    #[wasm_bindgen(js_name = oldDoc, unchecked_param_type = "object | string")] old_doc: JsValue,
-    #[wasm_bindgen(js_name = newDoc, unchecked_param_type = "object | string")] new_doc: JsValue,
+    #[wasm_bindgen(js_name = oldDoc, unchecked_param_type = "string | Uint8Array | object")] old_doc: JsValue,
+    #[wasm_bindgen(js_name = newDoc, unchecked_param_type = "string | Uint8Array | object")] new_doc: JsValue,
 ) -> Result<JsValue, JsValue> {
     let (old, new) = pair(&old_doc, &new_doc)?;
     Ok(to_js(&twindoc::diff_json_patch(&old, &new).map_err(js_error)?))
@@ -396,8 +398,8 @@ fn pair(first: &JsValue, second: &JsValue) -> Result<(Value, Value), JsValue> {
 /// What the device has not reached yet: desired members missing from or different in reported.
 #[wasm_bindgen(unchecked_return_type = "JsonObject")]
 pub fn delta(
-    #[wasm_bindgen(unchecked_param_type = "object | string")] desired: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "object | string")] reported: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] desired: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] reported: JsValue,
 ) -> Result<JsValue, JsValue> {
     let (desired, reported) = pair(&desired, &reported)?;
     Ok(to_js(&twindoc::delta(&desired, &reported).map_err(js_error)?))
@@ -468,7 +470,7 @@ impl JsDeviceTwin {
     /// A replica from a device view `{"desired": {..., "$version": N}, "reported": {..., "$version": M}}`.
     #[wasm_bindgen(js_name = fromDeviceView)]
     pub fn from_device_view(
-        #[wasm_bindgen(unchecked_param_type = "object | string")] view: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] view: JsValue,
     ) -> Result<JsDeviceTwin, JsValue> {
         let view = input(&view, &Limits::none()).map_err(js_error)?;
         let replica = twindoc::DeviceTwin::from_device_view(&view).map_err(js_error)?;
@@ -507,7 +509,7 @@ impl JsDeviceTwin {
     )]
     pub fn apply_desired_patch(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] patch: JsValue,
     ) -> Result<JsValue, JsValue> {
         let patch = input(&patch, &Limits::none()).map_err(js_error)?;
         let update = self.replica.apply_desired_patch(&patch).map_err(js_error)?;
@@ -522,7 +524,7 @@ impl JsDeviceTwin {
     )]
     pub fn apply_full_twin(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "object | string")] view: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] view: JsValue,
     ) -> Result<JsValue, JsValue> {
         let view = input(&view, &Limits::none()).map_err(js_error)?;
         let answer = match self.replica.apply_full_twin(&view).map_err(js_error)? {
@@ -535,7 +537,7 @@ impl JsDeviceTwin {
     /// Merges a reported patch into the local reported state (checked against IoT Hub's limits).
     pub fn report(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] patch: JsValue,
     ) -> Result<(), JsValue> {
         let patch = input(&patch, &Limits::azure()).map_err(js_error)?;
         self.replica.report(&patch).map_err(js_error)
