@@ -104,14 +104,15 @@ for (const { dir } of builds) {
   sizes[dir] = { raw: bytes.length, gzipped: gzipSync(bytes, { level: 9 }).length };
   console.log(`${dir}/twindoc_wasm_bg.wasm: ${sizes[dir].raw} bytes raw, ${sizes[dir].gzipped} bytes gzipped`);
 }
-const raw = sizes["pkg-web"].raw;
-// 0.2.0: the compact twin (its own tree, reader and writer beside serde_json) grew the module from
-// about 200 KB to 225 KB raw (100 KB gzipped); issue #13 sets the size budgets anew.
-// Queries (S11: the core's lexer, parser and evaluator, with 128-bit integer arithmetic and
-// grouping) grew it from 226,258 to 299,175 bytes raw (100,574 to 137,136 gzipped), and the
-// query-aware read of twin text (`QueryRun::push_json`) to 300,094 (137,566); the budget leaves
-// 20 KB of room, and issue #13 is where the module is made smaller again.
-const budget = 330 * 1000;
-if (raw > budget) {
-  throw new Error(`the WebAssembly module is ${raw} bytes, over the ${budget}-byte budget`);
+// The web module's budgets. Its size history: the compact twin (0.2.0) grew it from about 200 KB to
+// 225 KB raw (100 KB gzipped); queries (S11) to 299,175 (137,136 gzipped), the query-aware read of
+// twin text to 300,094 (137,566); issue #13 (a lean boundary, twin text read straight into the
+// compact twin, -Oz instead of -O3) made it 321,350 (147,724). Its 100 KB gzipped target is not
+// met: benches/README.md shows what the module holds.
+const web = sizes["pkg-web"];
+const budget = { raw: 330 * 1000, gzipped: 150 * 1000 };
+for (const measure of ["raw", "gzipped"]) {
+  if (web[measure] > budget[measure]) {
+    throw new Error(`the web module is ${web[measure]} bytes ${measure}, over its budget of ${budget[measure]}`);
+  }
 }
