@@ -8,8 +8,9 @@
 //   deeper than the walker allows) sends the value itself on, and the walker converts it or names
 //   the error and its path. `undefined` members are left out by both; `undefined` array elements
 //   are null in both.
-// - A write's outcome crosses as the engine's JSON text of it, parsed when a member is first
-//   read: an outcome nobody reads builds no JavaScript objects.
+// - A write's outcome crosses as text: its numbers and etag, then the engine's JSON text of it,
+//   parsed when a member built on demand (the notification) is first read: an outcome whose
+//   notification nobody reads builds no JavaScript objects for it.
 //
 // scripts/build.mjs copies it into pkg-web/ as it is, and into pkg/ as CommonJS.
 
@@ -117,23 +118,23 @@ function settle(target, name, value) {
 }
 
 /**
- * A write's outcome from the engine's JSON text of it: the `WriteOutcome` of the types, a plain
- * object whose members are getters until read, the text parsed at the first. A member is one
- * more getter line.
+ * A write's outcome, from what the engine returns: `<version> <sectionVersion|null> <n> ` then the
+ * etag (n UTF-16 units) and the outcome's JSON text. The `WriteOutcome` of the types: a plain
+ * object, its numbers and etag read at once, its other members getters until first read (the
+ * JSON text parsed then). A member built on demand is one more getter line.
  */
-function outcome(text) {
+function outcome(answer) {
+  const first = answer.indexOf(" ");
+  const second = answer.indexOf(" ", first + 1);
+  const third = answer.indexOf(" ", second + 1);
+  const etagEnd = third + 1 + Number(answer.slice(second + 1, third));
+  const sectionVersion = answer.slice(first + 1, second);
   let whole;
-  const built = () => (whole ??= JSON.parse(text));
+  const built = () => (whole ??= JSON.parse(answer.slice(etagEnd)));
   return {
-    get version() {
-      return settle(this, "version", built().version);
-    },
-    get sectionVersion() {
-      return settle(this, "sectionVersion", built().sectionVersion);
-    },
-    get etag() {
-      return settle(this, "etag", built().etag);
-    },
+    version: Number(answer.slice(0, first)),
+    sectionVersion: sectionVersion === "null" ? null : Number(sectionVersion),
+    etag: answer.slice(third + 1, etagEnd),
     get notification() {
       return settle(this, "notification", built().notification);
     },

@@ -274,8 +274,18 @@ impl JsTwin {
             (None, false) => self.twin.update(&body, &options)?,
             (None, true) => self.twin.replace_twin(&body, &options)?,
         };
-        // Text, which the entry point (`js/boundary.js`) parses when a member is first read.
-        Ok(serde_json::to_string(&outcome).unwrap_or_default())
+        // For the entry point (`js/boundary.js`): the version, the section's version (`null` for
+        // tags) and the etag's length in UTF-16 units, space-separated, then the etag and the
+        // outcome's JSON text, which it parses when a member built on demand is first read.
+        let section_version = outcome
+            .section_version
+            .map_or_else(|| "null".to_owned(), |v| v.to_string());
+        let units = outcome.etag.encode_utf16().count();
+        let json = serde_json::to_string(&outcome).unwrap_or_default();
+        Ok(format!(
+            "{} {section_version} {units} {}{json}",
+            outcome.version, outcome.etag
+        ))
     }
 
     /// The etag (`""` for a twin read without one).

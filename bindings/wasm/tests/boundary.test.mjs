@@ -263,3 +263,14 @@ test("the lean route and the engine's walker answer alike, value for value", () 
   }
   assert.ok(refused > 300 && refused < 2700, `both kinds of value drawn (${refused} refused)`);
 });
+
+test("an outcome's etag is exact whatever it holds", () => {
+  for (const etag of ["", "a b", "\"quoted\" 12", "é😀 \n null 3"]) {
+    const twin = Twin.fromJSON({ deviceId: "d", etag, version: 2, properties: { desired: { $version: 1 }, reported: { $version: 1 } } });
+    const outcome = twin.patch("tags", { a: 1 }, at(1));
+    assert.equal(outcome.etag, twin.etag, JSON.stringify(etag));
+    assert.deepEqual([outcome.version, outcome.sectionVersion, outcome.notification], [twin.version, null, null]);
+    const desired = twin.patch("desired", { b: 1 }, at(2));
+    assert.deepEqual({ ...desired }, { version: twin.version, sectionVersion: 2, etag: twin.etag, notification: { b: 1, $version: 2 } });
+  }
+});
