@@ -26,11 +26,22 @@ pub struct Timestamp {
 }
 
 const NANOS_PER_TICK: i128 = 100;
+const TICKS_PER_MILLI: i64 = 10_000;
+/// Unix milliseconds of 0000-01-01T00:00:00Z and of the last millisecond of 9999.
+const MILLIS_IN_RANGE: std::ops::RangeInclusive<i64> = -62_167_219_200_000..=253_402_300_799_999;
 
 impl Timestamp {
     /// The instant `millis` milliseconds after the Unix epoch (negative before it).
     pub fn from_unix_millis(millis: i64) -> Result<Self, Error> {
-        Self::from_unix_nanos(i128::from(millis) * 1_000_000)
+        // The range checked on the milliseconds themselves: the same answer as
+        // `from_unix_nanos`, without its 128-bit arithmetic (done in software in WebAssembly,
+        // where a write's time usually comes as milliseconds).
+        if !MILLIS_IN_RANGE.contains(&millis) {
+            return Err(bad("the time is outside the years 0000 to 9999".to_string()));
+        }
+        Ok(Timestamp {
+            ticks: millis * TICKS_PER_MILLI,
+        })
     }
 
     /// The instant `nanos` nanoseconds after the Unix epoch, truncated to 100 ns.
@@ -249,5 +260,28 @@ mod tests {
         );
         assert!(Timestamp::from_unix_millis(i64::MAX).is_err());
         assert!(Timestamp::from_unix_nanos(i128::MIN).is_err());
+    }
+
+    #[test]
+    fn millis_answer_as_nanos_do() {
+        let (first, last) = (*MILLIS_IN_RANGE.start(), *MILLIS_IN_RANGE.end());
+        assert_eq!(
+            Timestamp::from_unix_millis(first).unwrap().to_string(),
+            "0000-01-01T00:00:00.0000000Z"
+        );
+        assert_eq!(
+            Timestamp::from_unix_millis(last).unwrap().to_string(),
+            "9999-12-31T23:59:59.9990000Z"
+        );
+        let mut samples = vec![i64::MIN, i64::MAX, 0, -1, 1, first - 1, first, last, last + 1];
+        samples.extend((0..2000).map(|i: i64| first - 5 + i * (last - first + 10) / 1999));
+        for millis in samples {
+            let nanos = Timestamp::from_unix_nanos(i128::from(millis) * 1_000_000);
+            let via_millis = Timestamp::from_unix_millis(millis);
+            assert_eq!(via_millis.as_ref().ok(), nanos.as_ref().ok(), "{millis}");
+            if let (Err(a), Err(b)) = (via_millis, nanos) {
+                assert_eq!((a.kind(), a.message()), (b.kind(), b.message()), "{millis}");
+            }
+        }
     }
 }

@@ -9,11 +9,17 @@
 //
 // Run with `npm run bench` after `npm run build`. The fixtures come from
 // `cargo run --release --example bench_fixtures` (run here when target/bench-fixtures/ lacks
-// them). BENCH_ROUNDS=N changes the number of timed rounds. The native columns are criterion's
+// them). BENCH_ROUNDS=N changes the number of timed rounds; BENCH_TWINS=desired_32k (a comma-
+// separated list) measures only those twins. Each wasm case and its plain-JavaScript baseline are
+// timed in alternate rounds and their ratio is the median of the rounds' ratios, so that a busy
+// machine slows both alike. The last table is issue #13's targets: the two ratios on desired_32k
+// (30 KiB of desired content by S4, full $metadata) and the modules' sizes gzipped (level 9).
+// The native columns are criterion's
 // medians from target/criterion: `patch` (each write on a fresh copy of the twin) and
 // `patch_resident` (writes in turn on one twin held in memory, the nearer to the handle's case).
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,7 +32,8 @@ const jsonPatch = require("fast-json-patch");
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const FIXTURES = join(ROOT, "target", "bench-fixtures");
 const CRITERION = join(ROOT, "target", "criterion");
-const NAMES = ["desired_1k", "desired_8k", "desired_32k", "desired_256k_nolimits"];
+const NAMES = (process.env.BENCH_TWINS ?? "desired_1k,desired_8k,desired_32k,desired_256k_nolimits").split(",");
+const PKG = join(dirname(fileURLToPath(import.meta.url)), "..");
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const WARMUP = 3;
 /** A round lasts at least this long (repeating its body), so timer resolution does not matter. */
@@ -48,26 +55,40 @@ const median = (values) => {
 };
 
 /**
- * Median nanoseconds per operation. Each round calls `setup()` (untimed) for a fresh state,
- * then times `run(state)`, which performs `perRun` operations, then calls `teardown(state)`
- * (untimed); a round repeats until it lasts MIN_ROUND_NS.
+ * Nanoseconds per operation of one round: calls `setup()` (untimed) for a fresh state, then
+ * times `run(state)`, which performs `perRun` operations, then calls `teardown(state)` (untimed),
+ * repeating until the round lasts MIN_ROUND_NS.
  */
-function measure({ setup, run, perRun, teardown = () => {} }) {
-  const samples = [];
-  for (let round = 0; round < WARMUP + ROUNDS; round++) {
-    let elapsed = 0n;
-    let ops = 0;
-    while (elapsed < MIN_ROUND_NS) {
-      const state = setup();
-      const start = process.hrtime.bigint();
-      run(state);
-      elapsed += process.hrtime.bigint() - start;
-      teardown(state);
-      ops += perRun;
-    }
-    if (round >= WARMUP) samples.push(Number(elapsed) / ops);
+function round({ setup, run, perRun, teardown = () => {} }) {
+  let elapsed = 0n;
+  let ops = 0;
+  while (elapsed < MIN_ROUND_NS) {
+    const state = setup();
+    const start = process.hrtime.bigint();
+    run(state);
+    elapsed += process.hrtime.bigint() - start;
+    teardown(state);
+    ops += perRun;
   }
-  return median(samples);
+  return Number(elapsed) / ops;
+}
+
+/** Median nanoseconds per operation of `cases` (name -> case), timed in alternate rounds. */
+function measure(cases) {
+  const samples = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
+  for (let index = 0; index < WARMUP + ROUNDS; index++) {
+    for (const [name, bench] of Object.entries(cases)) {
+      const ns = round(bench);
+      if (index >= WARMUP) samples[name].push(ns);
+    }
+  }
+  return samples;
+}
+
+/** The medians of `samples`, and the median of the rounds' ratios of `wasm` to `js`. */
+function summarize(samples, wasm, js) {
+  const ratios = samples[wasm].map((ns, index) => ns / samples[js][index]);
+  return { ...Object.fromEntries(Object.entries(samples).map(([name, list]) => [name, median(list)])), ratio: median(ratios) };
 }
 
 function show(ns) {
@@ -117,55 +138,67 @@ function bench(fixture) {
 
   const n = patches.length;
   // In memory: n distinct small patches in a row on one fresh state per run.
-  const wasmHandle = measure({
-    setup: () => Twin.fromJSON(text),
-    run: (twin) => {
-      for (let i = 0; i < n; i++) twin.patch("desired", patches[i], options());
-    },
-    teardown: (twin) => twin.free(),
-    perRun: n,
-  });
-  const jsMerge = measure({
-    setup: () => ({ doc: deepCopy(desired), patches: deepCopy(patches) }),
-    run: ({ doc, patches }) => {
-      for (let i = 0; i < n; i++) doc = mergePatch.apply(doc, patches[i]);
-    },
-    perRun: n,
-  });
-  const jsOps = measure({
-    setup: () => ({ doc: deepCopy(desired), ops: deepCopy(ops) }),
-    run: ({ doc, ops }) => {
-      for (let i = 0; i < n; i++) doc = jsonPatch.applyPatch(doc, ops[i], false, true).newDocument;
-    },
-    perRun: n,
-  });
+  const memory = summarize(
+    measure({
+      wasmHandle: {
+        setup: () => Twin.fromJSON(text),
+        run: (twin) => {
+          for (let i = 0; i < n; i++) twin.patch("desired", patches[i], options());
+        },
+        teardown: (twin) => twin.free(),
+        perRun: n,
+      },
+      jsMerge: {
+        setup: () => ({ doc: deepCopy(desired), patches: deepCopy(patches) }),
+        run: ({ doc, patches }) => {
+          for (let i = 0; i < n; i++) doc = mergePatch.apply(doc, patches[i]);
+        },
+        perRun: n,
+      },
+      jsOps: {
+        setup: () => ({ doc: deepCopy(desired), ops: deepCopy(ops) }),
+        run: ({ doc, ops }) => {
+          for (let i = 0; i < n; i++) doc = jsonPatch.applyPatch(doc, ops[i], false, true).newDocument;
+        },
+        perRun: n,
+      },
+    }),
+    "wasmHandle",
+    "jsMerge",
+  );
   // Text in, one small patch, text out (the first patch, as in the native roundtrip group).
-  const wasmText = measure({
-    setup: () => null,
-    run: () => {
-      const twin = Twin.fromJSON(text);
-      twin.patch("desired", patchTexts[0], options());
-      twin.toString();
-      twin.free();
-    },
-    perRun: 1,
-  });
-  const jsText = measure({
-    setup: () => null,
-    run: () => {
-      const doc = JSON.parse(text);
-      doc.properties.desired = mergePatch.apply(doc.properties.desired, JSON.parse(patchTexts[0]));
-      JSON.stringify(doc);
-    },
-    perRun: 1,
-  });
+  const roundtrip = summarize(
+    measure({
+      wasmText: {
+        setup: () => null,
+        run: () => {
+          const twin = Twin.fromJSON(text);
+          twin.patch("desired", patchTexts[0], options());
+          twin.toString();
+          twin.free();
+        },
+        perRun: 1,
+      },
+      jsText: {
+        setup: () => null,
+        run: () => {
+          const doc = JSON.parse(text);
+          doc.properties.desired = mergePatch.apply(doc.properties.desired, JSON.parse(patchTexts[0]));
+          JSON.stringify(doc);
+        },
+        perRun: 1,
+      },
+    }),
+    "wasmText",
+    "jsText",
+  );
   return {
     name,
-    wasmHandle,
-    jsMerge,
-    jsOps,
-    wasmText,
-    jsText,
+    textBytes: Buffer.byteLength(text),
+    ...memory,
+    handleRatio: memory.ratio,
+    ...roundtrip,
+    textRatio: roundtrip.ratio,
     nativePatch: native("patch", "twindoc", `${name}_patch_200b`),
     nativeResident: native("patch_resident", "twindoc", `${name}_patch_200b`),
     nativeRoundtrip: native("roundtrip", "twindoc", name),
@@ -194,7 +227,7 @@ console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of results) {
   const versusNative = r.nativeResident == null ? "" : ratio(r.wasmHandle, r.nativeResident);
   console.log(
-    `| ${r.name} | ${show(r.wasmHandle)} | ${show(r.jsMerge)} | ${ratio(r.wasmHandle, r.jsMerge)} | ` +
+    `| ${r.name} | ${show(r.wasmHandle)} | ${show(r.jsMerge)} | ${r.handleRatio.toFixed(2)}x | ` +
       `${show(r.jsOps)} | ${ratio(r.wasmHandle, r.jsOps)} | ${nativeCell(r.nativePatch)} | ` +
       `${nativeCell(r.nativeResident)} | ${versusNative} |`,
   );
@@ -203,7 +236,24 @@ console.log("\nText in, a ~200 B desired patch, text out\n");
 console.log("| twin | wasm fromJSON + patch + toString | JSON.parse + apply + JSON.stringify | ratio | native roundtrip |");
 console.log("|---|---:|---:|---:|---:|");
 for (const r of results) {
-  console.log(`| ${r.name} | ${show(r.wasmText)} | ${show(r.jsText)} | ${ratio(r.wasmText, r.jsText)} | ${nativeCell(r.nativeRoundtrip)} |`);
+  console.log(`| ${r.name} | ${show(r.wasmText)} | ${show(r.jsText)} | ${r.textRatio.toFixed(2)}x | ${nativeCell(r.nativeRoundtrip)} |`);
+}
+
+// Issue #13's targets.
+const target = results.find((r) => r.name === "desired_32k");
+console.log("\nIssue #13 targets\n");
+console.log("| measure | now | target |");
+console.log("|---|---:|---:|");
+if (target) {
+  const kb = (target.textBytes / 1000).toFixed(0);
+  console.log(`| desired_32k (${kb} KB of text) handle write / json-merge-patch | ${target.handleRatio.toFixed(2)}x | <= 5x |`);
+  console.log(`| desired_32k text round trip / JSON.parse + apply + JSON.stringify | ${target.textRatio.toFixed(2)}x | <= 1.0x |`);
+}
+for (const dir of ["pkg", "pkg-web"]) {
+  const bytes = readFileSync(join(PKG, dir, "twindoc_wasm_bg.wasm"));
+  const gzipped = gzipSync(bytes, { level: 9 }).length;
+  const budget = dir === "pkg-web" ? "<= 100 KB" : "(speed build: no budget)";
+  console.log(`| ${dir}/twindoc_wasm_bg.wasm gzipped (raw) | ${(gzipped / 1000).toFixed(1)} KB (${(bytes.length / 1000).toFixed(1)} KB) | ${budget} |`);
 }
 if (results.some((r) => r.nativePatch == null || r.nativeResident == null)) {
   console.log("\nNative times: run scripts/bench-report (criterion's target/criterion estimates) first.");

@@ -4,7 +4,7 @@
 //! is walked here, bounded in depth, rather than passed through `JSON.stringify`, which would turn
 //! `NaN` into `null` (a deletion) and loop or overflow on deep or cyclic objects.
 
-use js_sys::{Array, JsString, Object, Reflect, JSON};
+use js_sys::{Array, JsString, Object, Reflect, Uint8Array, JSON};
 use serde_json::{Map, Value};
 use twindoc::{Error, ErrorKind, Limits};
 use wasm_bindgen::{JsCast, JsValue};
@@ -19,14 +19,24 @@ const MAX_JS_DEPTH: usize = 127;
 /// 2^53: integral numbers at or beyond it are no longer exact in JavaScript.
 const EXACT_LIMIT: f64 = 9_007_199_254_740_992.0;
 
-/// A JSON document given as text (parsed as the native engine parses text) or as a JavaScript
-/// value (converted by the S10 rules).
+/// A JSON document given as text (a string, or its UTF-8 bytes in a `Uint8Array`; parsed as the
+/// native engine parses text) or as a JavaScript value (converted by the S10 rules).
 pub(crate) fn input(value: &JsValue, limits: &Limits) -> Result<Value, Error> {
-    match string(value) {
-        Ok(Some(text)) => twindoc::parse_json(&text, limits),
-        Ok(None) => from_js(value),
-        Err((kind, message)) => Err(Error::new(kind, "", message)),
+    match text(value)? {
+        Some(text) => twindoc::parse_json(&text, limits),
+        None => from_js(value),
     }
+}
+
+/// The JSON text a value carries: a string's, or a `Uint8Array`'s bytes read as UTF-8 (not
+/// UTF-8: `InvalidJson`, as text that does not parse); `None` for any other value.
+pub(crate) fn text(value: &JsValue) -> Result<Option<String>, Error> {
+    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+        return String::from_utf8(bytes.to_vec())
+            .map(Some)
+            .map_err(|_| Error::new(ErrorKind::InvalidJson, "", "the bytes are not UTF-8 text"));
+    }
+    string(value).map_err(|(kind, message)| Error::new(kind, "", message))
 }
 
 /// The text of a JavaScript string, `None` for any other value. A string holding a lone

@@ -20,7 +20,7 @@ use twindoc::{
 use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::prelude::*;
 
-use crate::convert::{input, to_js};
+use crate::convert::{input, text, to_js};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -64,8 +64,8 @@ export type FullTwinOutcome = { status: "resynced"; patch: DesiredNotification }
 export interface Violation { code: string; path: string; message: string }
 export interface ValidationResult { valid: boolean; violations: Violation[] }
 export interface LastUpdated { time: string; version: number | null }
-/** A twin given to a query: a Twin, its document as a plain object, or its JSON text. */
-export type TwinInput = Twin | object | string;
+/** A twin given to a query: a Twin, its document as a plain object, or its JSON text (a string or UTF-8 bytes). */
+export type TwinInput = Twin | object | string | Uint8Array;
 /** A row of a query's result (S11): a whole twin for SELECT *, else the selected members. */
 export type QueryRow = { [name: string]: unknown };
 "#;
@@ -102,15 +102,31 @@ fn argument(path: &str, message: impl Into<String>) -> Error {
     Error::new(ErrorKind::InvalidArgument, path, message)
 }
 
+std::thread_local! {
+    /// The names of the options' members as JavaScript strings, made once (not at every read).
+    static KEYS: std::cell::RefCell<Vec<(&'static str, JsValue)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// An optional member of an options object (`undefined` and `null` mean absent).
-fn member(options: &JsValue, name: &str) -> Result<Option<JsValue>, Error> {
+fn member(options: &JsValue, name: &'static str) -> Result<Option<JsValue>, Error> {
     if options.is_undefined() || options.is_null() {
         return Ok(None);
     }
     if !options.is_object() {
         return Err(argument("", "options must be an object"));
     }
-    let value = Reflect::get(options, &JsValue::from_str(name))
+    let value = KEYS
+        .with(|keys| {
+            let mut keys = keys.borrow_mut();
+            let index = match keys.iter().position(|(known, _)| *known == name) {
+                Some(index) => index,
+                None => {
+                    keys.push((name, JsValue::from_str(name)));
+                    keys.len() - 1
+                }
+            };
+            Reflect::get(options, &keys[index].1)
+        })
         .map_err(|_| argument(&format!("/{name}"), format!("options.{name} cannot be read")))?;
     Ok((!value.is_undefined() && !value.is_null()).then_some(value))
 }
@@ -211,7 +227,7 @@ impl JsTwin {
     /// A twin from its JSON text or a plain object.
     #[wasm_bindgen(js_name = fromJSON)]
     pub fn from_json(
-        #[wasm_bindgen(unchecked_param_type = "string | object")] twin: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] twin: JsValue,
     ) -> Result<JsTwin, JsValue> {
         let twin = twin_document(&twin).map_err(js_error)?;
         Ok(JsTwin { twin })
@@ -230,9 +246,9 @@ impl JsTwin {
     pub fn patch(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "SectionName | \"twin\"")] section: &str,
-        #[wasm_bindgen(unchecked_param_type = "string | object")] body: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] body: JsValue,
         options: Option<JsWriteOptions>,
-    ) -> Result<JsValue, JsValue> {
+    ) -> Result<String, JsValue> {
         self.write(section, &body, &options.map(JsValue::from).unwrap_or_default(), false)
             .map_err(js_error)
     }
@@ -242,20 +258,14 @@ impl JsTwin {
     pub fn replace(
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "SectionName | \"twin\"")] section: &str,
-        #[wasm_bindgen(unchecked_param_type = "string | object")] body: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] body: JsValue,
         options: Option<JsWriteOptions>,
-    ) -> Result<JsValue, JsValue> {
+    ) -> Result<String, JsValue> {
         self.write(section, &body, &options.map(JsValue::from).unwrap_or_default(), true)
             .map_err(js_error)
     }
 
-    fn write(
-        &mut self,
-        section_name: &str,
-        body: &JsValue,
-        options: &JsValue,
-        replace: bool,
-    ) -> Result<JsValue, Error> {
+    fn write(&mut self, section_name: &str, body: &JsValue, options: &JsValue, replace: bool) -> Result<String, Error> {
         let options = write_options(options)?;
         let section = section(section_name)?;
         let body = input(body, &options.limits)?;
@@ -265,7 +275,18 @@ impl JsTwin {
             (None, false) => self.twin.update(&body, &options)?,
             (None, true) => self.twin.replace_twin(&body, &options)?,
         };
-        Ok(to_js(&outcome))
+        // For the entry point (`js/boundary.js`): the version, the section's version (`null` for
+        // tags) and the etag's length in UTF-16 units, space-separated, then the etag and the
+        // outcome's JSON text, which it parses when a member built on demand is first read.
+        let section_version = outcome
+            .section_version
+            .map_or_else(|| "null".to_owned(), |v| v.to_string());
+        let units = outcome.etag.encode_utf16().count();
+        let json = serde_json::to_string(&outcome).unwrap_or_default();
+        Ok(format!(
+            "{} {section_version} {units} {}{json}",
+            outcome.version, outcome.etag
+        ))
     }
 
     /// The etag (`""` for a twin read without one).
@@ -329,8 +350,8 @@ impl JsTwin {
 /// Merges `patch` into `doc` by the twin merge rules, on plain JSON; returns the new document.
 #[wasm_bindgen(unchecked_return_type = "JsonObject")]
 pub fn merge(
-    #[wasm_bindgen(unchecked_param_type = "object | string")] doc: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] doc: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] patch: JsValue,
 ) -> Result<JsValue, JsValue> {
     let limits = Limits::none();
     let mut doc = input(&doc, &limits).map_err(js_error)?;
@@ -339,14 +360,20 @@ pub fn merge(
     Ok(to_js(&doc))
 }
 
-/// A twin document given as JSON text or a plain object, read as it is (limits are not checked).
+/// A twin document given as JSON text (a string or UTF-8 bytes, read straight into the twin's
+/// compact form) or a plain object, read as it is (limits are not checked).
 fn twin_document(value: &JsValue) -> Result<twindoc::Twin, Error> {
-    twindoc::Twin::from_value(input(value, &Limits::none())?)
+    match text(value)? {
+        Some(text) => twindoc::Twin::from_json(&text),
+        None => twindoc::Twin::from_value(convert::from_js(value)?),
+    }
 }
 
 /// Every limit violation in a twin (paths from the twin root).
 #[wasm_bindgen(unchecked_return_type = "ValidationResult")]
-pub fn validate(#[wasm_bindgen(unchecked_param_type = "object | string")] twin: JsValue) -> Result<JsValue, JsValue> {
+pub fn validate(
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] twin: JsValue,
+) -> Result<JsValue, JsValue> {
     let twin = twin_document(&twin).map_err(js_error)?;
     Ok(to_js(&ValidationReport::of(&twin)))
 }
@@ -354,8 +381,8 @@ pub fn validate(#[wasm_bindgen(unchecked_param_type = "object | string")] twin: 
 /// The merge patch that turns `oldDoc` into `newDoc` (`null` for removed members).
 #[wasm_bindgen(unchecked_return_type = "JsonObject")]
 pub fn diff(
-    #[wasm_bindgen(js_name = oldDoc, unchecked_param_type = "object | string")] old_doc: JsValue,
-    #[wasm_bindgen(js_name = newDoc, unchecked_param_type = "object | string")] new_doc: JsValue,
+    #[wasm_bindgen(js_name = oldDoc, unchecked_param_type = "string | Uint8Array | object")] old_doc: JsValue,
+    #[wasm_bindgen(js_name = newDoc, unchecked_param_type = "string | Uint8Array | object")] new_doc: JsValue,
 ) -> Result<JsValue, JsValue> {
     let (old, new) = pair(&old_doc, &new_doc)?;
     Ok(to_js(&twindoc::diff(&old, &new).map_err(js_error)?))
@@ -364,8 +391,8 @@ pub fn diff(
 /// The same change as RFC 6902 JSON Patch operations.
 #[wasm_bindgen(js_name = jsonPatch, unchecked_return_type = "JsonPatchOperation[]")]
 pub fn json_patch(
-    #[wasm_bindgen(js_name = oldDoc, unchecked_param_type = "object | string")] old_doc: JsValue,
-    #[wasm_bindgen(js_name = newDoc, unchecked_param_type = "object | string")] new_doc: JsValue,
+    #[wasm_bindgen(js_name = oldDoc, unchecked_param_type = "string | Uint8Array | object")] old_doc: JsValue,
+    #[wasm_bindgen(js_name = newDoc, unchecked_param_type = "string | Uint8Array | object")] new_doc: JsValue,
 ) -> Result<JsValue, JsValue> {
     let (old, new) = pair(&old_doc, &new_doc)?;
     Ok(to_js(&twindoc::diff_json_patch(&old, &new).map_err(js_error)?))
@@ -382,8 +409,8 @@ fn pair(first: &JsValue, second: &JsValue) -> Result<(Value, Value), JsValue> {
 /// What the device has not reached yet: desired members missing from or different in reported.
 #[wasm_bindgen(unchecked_return_type = "JsonObject")]
 pub fn delta(
-    #[wasm_bindgen(unchecked_param_type = "object | string")] desired: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "object | string")] reported: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] desired: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] reported: JsValue,
 ) -> Result<JsValue, JsValue> {
     let (desired, reported) = pair(&desired, &reported)?;
     Ok(to_js(&twindoc::delta(&desired, &reported).map_err(js_error)?))
@@ -454,7 +481,7 @@ impl JsDeviceTwin {
     /// A replica from a device view `{"desired": {..., "$version": N}, "reported": {..., "$version": M}}`.
     #[wasm_bindgen(js_name = fromDeviceView)]
     pub fn from_device_view(
-        #[wasm_bindgen(unchecked_param_type = "object | string")] view: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] view: JsValue,
     ) -> Result<JsDeviceTwin, JsValue> {
         let view = input(&view, &Limits::none()).map_err(js_error)?;
         let replica = twindoc::DeviceTwin::from_device_view(&view).map_err(js_error)?;
@@ -493,7 +520,7 @@ impl JsDeviceTwin {
     )]
     pub fn apply_desired_patch(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] patch: JsValue,
     ) -> Result<JsValue, JsValue> {
         let patch = input(&patch, &Limits::none()).map_err(js_error)?;
         let update = self.replica.apply_desired_patch(&patch).map_err(js_error)?;
@@ -508,7 +535,7 @@ impl JsDeviceTwin {
     )]
     pub fn apply_full_twin(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "object | string")] view: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] view: JsValue,
     ) -> Result<JsValue, JsValue> {
         let view = input(&view, &Limits::none()).map_err(js_error)?;
         let answer = match self.replica.apply_full_twin(&view).map_err(js_error)? {
@@ -521,7 +548,7 @@ impl JsDeviceTwin {
     /// Merges a reported patch into the local reported state (checked against IoT Hub's limits).
     pub fn report(
         &mut self,
-        #[wasm_bindgen(unchecked_param_type = "object | string")] patch: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] patch: JsValue,
     ) -> Result<(), JsValue> {
         let patch = input(&patch, &Limits::azure()).map_err(js_error)?;
         self.replica.report(&patch).map_err(js_error)

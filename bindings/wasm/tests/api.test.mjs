@@ -390,7 +390,7 @@ test("TypeScript declarations cover every export", () => {
     "function query", "class Query", "class Condition", "type TwinInput", "type QueryRow"]) {
     assert.ok(types.includes(`export ${name}`), name);
   }
-  assert.match(types, /patch\(section: SectionName \| "twin", body: string \| object, options\?: WriteOptions \| null\): WriteOutcome;/);
+  assert.match(types, /patch\(section: SectionName \| "twin", body: string \| Uint8Array \| object, options\?: WriteOptions \| null\): WriteOutcome;/);
   assert.match(types, /export function query\(text: string, twins: TwinInput\[\]\): QueryRow\[\];/);
   assert.match(types, /run\(twins: TwinInput\[\]\): QueryRow\[\];/);
   assert.match(types, /matches\(twin: TwinInput\): boolean;/);
@@ -415,7 +415,7 @@ test("the packed tarball holds every file package.json points to, each build wit
   assert.ok(targets.length > 8);
   for (const target of targets) assert.ok(files.has(target.replace(/^\.\//, "")), `${target} is packed`);
   for (const dir of ["pkg", "pkg-web"]) {
-    for (const file of ["package.json", "index.js", "index.d.ts", "twin_error.js", "twin_error.d.ts", "twindoc_wasm.js", "twindoc_wasm.d.ts", "twindoc_wasm_bg.wasm"]) {
+    for (const file of ["package.json", "index.js", "index.d.ts", "twin_error.js", "twin_error.d.ts", "boundary.js", "twindoc_wasm.js", "twindoc_wasm.d.ts", "twindoc_wasm_bg.wasm"]) {
       assert.ok(files.has(`${dir}/${file}`), `${dir}/${file} is packed`);
     }
   }

@@ -41,6 +41,11 @@ const fromView: number = view.desired.$version + view.reported.$version;
 const twinDelta: JsonObject = twin.delta();
 const copy: Twin = Twin.fromJSON(text);
 copy.free();
+// JSON text as UTF-8 bytes (a Uint8Array or a Buffer) is read as its string would be.
+const fromBytes: Twin = Twin.fromJSON(new TextEncoder().encode(text));
+const bytesOutcome: WriteOutcome = fromBytes.patch("desired", new TextEncoder().encode('{"fan": 1}'));
+void bytesOutcome.notification;
+fromBytes.free();
 void [version, sectionVersion, etag, unchecked, document, fromView, twinDelta, twin.etag.length + twin.version];
 
 const merged: JsonObject = merge({ a: 1 }, '{"b": 2}');

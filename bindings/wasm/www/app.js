@@ -1,7 +1,7 @@
 // The twindoc playground. Every twin rule (merge, versions, etags, metadata, errors, what changed)
 // is the engine's, from the web build of the package; this file only moves text between the panes
 // and the engine, and marks places in that text.
-import init, { Twin, diff, jsonPatch, query } from "../pkg-web/twindoc_wasm.js";
+import init, { Twin, diff, jsonPatch, query } from "../pkg-web/index.js";
 import { locate, pretty } from "./json-text.js";
 
 const $ = (id) => document.getElementById(id);

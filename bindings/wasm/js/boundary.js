@@ -1,0 +1,172 @@
+// The package's boundary in JavaScript, around wasm-bindgen's glue: what can be done more cheaply
+// on this side of it, and nothing the engine decides.
+//
+// - A JSON document given as a JavaScript value crosses as one string, written here by the rules
+//   of S10 of docs/semantics.md (those of the engine's walker, src/convert.rs). Whatever the
+//   writer cannot vouch for (NaN, Infinity, an integral number at or beyond 2^53, a BigInt, a
+//   function, a symbol, an object that is not plain, a lone surrogate, a cycle or a value nested
+//   deeper than the walker allows) sends the value itself on, and the walker converts it or names
+//   the error and its path. `undefined` members are left out by both; `undefined` array elements
+//   are null in both.
+// - A write's outcome crosses as text: its numbers and etag, then the engine's JSON text of it,
+//   parsed when a member built on demand (the notification) is first read: an outcome whose
+//   notification nobody reads builds no JavaScript objects for it.
+//
+// scripts/build.mjs copies it into pkg-web/ as it is, and into pkg/ as CommonJS.
+
+/** Integral numbers at or beyond 2^53 are no longer exact: the walker refuses them. */
+const EXACT_LIMIT = 2 ** 53;
+/** As deep as the walker lets a value nest (its MAX_JS_DEPTH); deeper values are left to it. */
+const MAX_DEPTH = 127;
+/**
+ * The engine refuses text over 128 MiB of UTF-8 unread, but not a value: past this many UTF-16
+ * units (at most 3 bytes each) a value is left to the walker.
+ */
+const MAX_TEXT_UNITS = Math.floor((128 * 1024 * 1024) / 3);
+const FALLBACK = Symbol("fallback");
+/** What JSON.stringify escapes in a string (surrogates: the lone ones; paired ones go that way too). */
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A string or key as JSON.stringify writes it (the common case without a call to it). */
+function quote(text) {
+  return ESCAPED.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+/**
+ * The JSON text of `value`, read as the walker reads it (`Object.keys`, each member read once,
+ * array elements by index, `toJSON` never called), each string, key and number written as
+ * `JSON.stringify` writes it; `throw FALLBACK` for anything the walker refuses or must name.
+ */
+function write(value, depth) {
+  switch (typeof value) {
+    case "string":
+      return quote(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "number": {
+      // NaN, Infinity, and integer literals (below 1e21) at or beyond 2^53 (every float so large
+      // is integral).
+      const magnitude = Math.abs(value);
+      if (!Number.isFinite(value) || (magnitude >= EXACT_LIMIT && magnitude < 1e21)) throw FALLBACK;
+      return String(value);
+    }
+    case "object": {
+      if (value === null) return "null";
+      if (depth >= MAX_DEPTH) throw FALLBACK;
+      if (Array.isArray(value)) {
+        let out = "[";
+        for (let index = 0; index < value.length; index++) {
+          const item = value[index];
+          if (index > 0) out += ",";
+          out += item === undefined ? "null" : write(item, depth + 1);
+        }
+        return out + "]";
+      }
+      const prototype = Object.getPrototypeOf(value);
+      if (prototype !== Object.prototype && prototype !== null) throw FALLBACK;
+      let out = "{";
+      const keys = Object.keys(value);
+      for (let index = 0; index < keys.length; index++) {
+        const key = keys[index];
+        const member = value[key];
+        if (member === undefined) continue;
+        if (out.length > 1) out += ",";
+        out += quote(key) + ":" + write(member, depth + 1);
+      }
+      return out + "}";
+    }
+    default:
+      throw FALLBACK;
+  }
+}
+
+/**
+ * Long text crosses as its UTF-8 bytes, encoded here (wasm-bindgen's glue copies a string into
+ * WebAssembly memory a character at a time until the first non-ASCII one). Text holding a lone
+ * surrogate, or where `isWellFormed` is missing (before Node 20), crosses as it is, and the
+ * engine refuses it or reads it.
+ */
+const LONG_TEXT = 4096;
+const encoder = new TextEncoder();
+function bytes(text) {
+  return text.length >= LONG_TEXT && text.isWellFormed?.() === true ? encoder.encode(text) : text;
+}
+
+/**
+ * A document argument: JSON text (long text as UTF-8 bytes) when it is text, or an object or
+ * array `write` vouches for; else the value, for the engine's walker.
+ */
+function lean(value) {
+  if (typeof value === "string") return bytes(value);
+  if (typeof value !== "object" || value === null || ArrayBuffer.isView(value)) return value;
+  let text;
+  try {
+    text = write(value, 0);
+  } catch {
+    // FALLBACK, or a member that throws when read: the walker reads it again and says which.
+    return value;
+  }
+  // A lone surrogate comes out as `\udXXX` (the only escapes JSON.stringify writes as `\ud`).
+  if (text.length > MAX_TEXT_UNITS || text.includes("\\ud")) return value;
+  return bytes(text);
+}
+
+/** Replaces member `name` of `target` (a value or a getter) by a data member holding `value`. */
+function settle(target, name, value) {
+  Object.defineProperty(target, name, { value, writable: true, enumerable: true, configurable: true });
+  return value;
+}
+
+/**
+ * A write's outcome, from what the engine returns: `<version> <sectionVersion|null> <n> ` then the
+ * etag (n UTF-16 units) and the outcome's JSON text. The `WriteOutcome` of the types: a plain
+ * object, its numbers and etag read at once, its other members getters until first read (the
+ * JSON text parsed then). A member built on demand is one more getter line.
+ */
+function outcome(answer) {
+  const first = answer.indexOf(" ");
+  const second = answer.indexOf(" ", first + 1);
+  const third = answer.indexOf(" ", second + 1);
+  const etagEnd = third + 1 + Number(answer.slice(second + 1, third));
+  const sectionVersion = answer.slice(first + 1, second);
+  let whole;
+  const built = () => (whole ??= JSON.parse(answer.slice(etagEnd)));
+  return {
+    version: Number(answer.slice(0, first)),
+    sectionVersion: sectionVersion === "null" ? null : Number(sectionVersion),
+    etag: answer.slice(third + 1, etagEnd),
+    get notification() {
+      return settle(this, "notification", built().notification);
+    },
+  };
+}
+
+/** Wraps `owner[name]`, reading the arguments at `documents` through `lean`. */
+function leanArguments(owner, name, documents, after = (answer) => answer) {
+  const inner = owner[name];
+  owner[name] = {
+    [name](...args) {
+      for (const index of documents) args[index] = lean(args[index]);
+      return after(inner.apply(this, args));
+    },
+  }[name];
+}
+
+/**
+ * Installs the boundary on the glue's classes (in place) and returns the glue's functions that
+ * take documents, wrapped, for the entry point to export in place of the glue's.
+ */
+export function install(glue) {
+  const { Twin, DeviceTwin } = glue;
+  leanArguments(Twin, "fromJSON", [0]);
+  leanArguments(Twin.prototype, "patch", [1], outcome);
+  leanArguments(Twin.prototype, "replace", [1], outcome);
+  leanArguments(DeviceTwin, "fromDeviceView", [0]);
+  for (const name of ["applyDesiredPatch", "applyFullTwin", "report"]) leanArguments(DeviceTwin.prototype, name, [0]);
+  const functions = {};
+  for (const [name, documents] of [["merge", [0, 1]], ["validate", [0]], ["diff", [0, 1]], ["jsonPatch", [0, 1]], ["delta", [0, 1]]]) {
+    functions[name] = glue[name];
+    leanArguments(functions, name, documents);
+  }
+  return functions;
+}

@@ -1,0 +1,276 @@
+// The boundary's routes in (issue #13): a document given as a JavaScript value, as JSON text in a
+// string, or as UTF-8 bytes (a Uint8Array or a Buffer) means the same and fails the same (code,
+// status, errorCode, path); a value js/boundary.js cannot vouch for is converted by the engine's
+// walker, whose errors name the path. And the outcome of a write, built when read.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+
+const twindoc = createRequire(import.meta.url)("twindoc");
+const { Twin, DeviceTwin, TwinError } = twindoc;
+const T0 = "2026-01-01T00:00:00Z";
+const at = (second) => ({ now: `2026-01-01T00:00:${String(second).padStart(2, "0")}Z` });
+const encoder = new TextEncoder();
+
+/** A document through every route: the value, its JSON text, its UTF-8 bytes, a Buffer of them. */
+const routes = (value) => {
+  const text = JSON.stringify(value);
+  return { value, text, bytes: encoder.encode(text), buffer: Buffer.from(text) };
+};
+
+/** What `fn` answers, or the fields of the TwinError it throws. */
+function answer(fn) {
+  try {
+    return { ok: fn() };
+  } catch (error) {
+    assert.ok(error instanceof TwinError, `a TwinError: ${error}`);
+    const { code, status, errorCode, path } = error;
+    return { error: { code, status, errorCode, path } };
+  }
+}
+
+/** Asserts that `fn` answers the same for every route of `value`, and returns that answer. */
+function same(value, fn, label = JSON.stringify(value)) {
+  const answers = Object.entries(routes(value)).map(([route, input]) => [route, answer(() => fn(input))]);
+  for (const [route, got] of answers.slice(1)) assert.deepEqual(got, answers[0][1], `${label}: ${route} against value`);
+  return answers[0][1];
+}
+
+const base = () => {
+  const twin = new Twin("devA", { now: T0 });
+  twin.patch("desired", { keep: 1, fan: { speed: 2, mode: "eco" }, list: [1, 2] }, at(1));
+  twin.patch("tags", { site: "a" }, at(2));
+  return twin;
+};
+
+test("writes mean the same from a value, text, bytes and a Buffer", () => {
+  const bodies = [
+    { fan: { speed: 3, mode: null }, new: { deep: [1, 2.5, "x", true, [false]] } },
+    { keep: null },
+    { "a/b~c": { "é\u2028\"\\": "\ud83d\ude00", n: -0, big: 2 ** 52 - 1, e: 1e21, tiny: 5e-324 } },
+    {},
+    { list: [[], {}, [[1]]] },
+  ];
+  for (const section of ["desired", "reported", "tags"]) {
+    for (const body of bodies) {
+      for (const write of ["patch", "replace"]) {
+        const result = same(body, (input) => {
+          const twin = base();
+          const outcome = twin[write](section, input, at(3));
+          return { outcome: { ...outcome }, twin: twin.toString() };
+        }, `${write} ${section} ${JSON.stringify(body)}`);
+        assert.ok(result.ok, JSON.stringify(result));
+      }
+    }
+  }
+  const twinBody = { deviceId: "x", tags: { t: 1 }, properties: { desired: { on: true, fan: null } } };
+  same(twinBody, (input) => {
+    const twin = base();
+    return { outcome: { ...twin.patch("twin", input, at(4)) }, twin: twin.toString() };
+  });
+});
+
+test("documents mean the same from every route: fromJSON, merge, diff, jsonPatch, delta, validate, DeviceTwin", () => {
+  const doc = JSON.parse(base().toString());
+  same(doc, (input) => Twin.fromJSON(input).toString());
+  same(doc, (input) => twindoc.validate(input));
+  const other = { fan: { speed: 9 }, keep: 1, list: [2] };
+  same(other, (input) => [twindoc.merge(doc.properties.desired, input), twindoc.merge(input, doc.properties.desired)]);
+  same(other, (input) => [twindoc.diff(doc.properties.desired, input), twindoc.jsonPatch(input, doc.properties.desired)]);
+  same(other, (input) => [twindoc.delta(input, { fan: { speed: 1 } }), twindoc.delta({ fan: 1 }, input)]);
+  const view = base().deviceView();
+  same(view, (input) => {
+    const replica = DeviceTwin.fromDeviceView(input);
+    return [replica.desired(), replica.reported(), replica.desiredVersion];
+  });
+  same({ fan: { speed: 5 }, $version: 3 }, (input) => DeviceTwin.fromDeviceView(view).applyDesiredPatch(input));
+  same(view, (input) => DeviceTwin.fromDeviceView({ ...view, desired: { $version: 1 } }).applyFullTwin(input));
+  same({ wifi: { rssi: -40 } }, (input) => {
+    const replica = DeviceTwin.fromDeviceView(view);
+    replica.report(input);
+    return replica.takeReportedPatch();
+  });
+});
+
+test("bad documents fail the same from every route: code, status, errorCode and path", () => {
+  const bad = [
+    [{ "a.b": 1 }, "InvalidKey", "/a.b"],
+    [{ a: { b: [1, null] } }, "NullInArray", "/a/b/1"],
+    [{ "x/y": { n: 2 ** 52 } }, "IntegerOutOfRange", "/x~1y/n"],
+    [{ s: "x".repeat(5000) }, "ValueTooLong", "/s"],
+    [[1], "NotAnObject", ""],
+    [5, "NotAnObject", ""],
+  ];
+  for (const [body, code, path] of bad) {
+    const result = same(body, (input) => base().patch("desired", input, at(3)));
+    assert.deepEqual([result.error?.code, result.error?.path], [code, path], JSON.stringify(body));
+  }
+  const notATwin = same([1, 2], (input) => Twin.fromJSON(input));
+  assert.equal(notATwin.error.code, "InvalidTwin");
+  // Text alone: its errors, the same from a string and its bytes.
+  for (const [text, code, path] of [['{"a": 1', "InvalidJson", ""], ['{"a": [100000000000000000000]}', "IntegerOutOfRange", "/a/0"],
+    ['{"a": 1, "a": 2}', undefined, undefined], ["", "InvalidJson", ""]]) {
+    const fromText = answer(() => ({ ...base().patch("desired", text, at(3)) }));
+    const fromBytes = answer(() => ({ ...base().patch("desired", encoder.encode(text), at(3)) }));
+    assert.deepEqual(fromBytes, fromText, text);
+    assert.deepEqual([fromText.error?.code, fromText.error?.path], [code, path], text);
+  }
+  // Bytes that are not UTF-8 are not text.
+  for (const bytes of [new Uint8Array([0x7b, 0xff, 0x7d]), Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22])]) {
+    const result = answer(() => base().patch("desired", bytes, at(3)));
+    assert.deepEqual([result.error.code, result.error.path], ["InvalidJson", ""]);
+    assert.equal(answer(() => Twin.fromJSON(bytes)).error.code, "InvalidJson");
+  }
+});
+
+test("every value JSON text cannot carry exactly is refused at its path, whatever surrounds it", () => {
+  class Point {
+    constructor() {
+      this.x = 1;
+    }
+  }
+  const kinds = [
+    [NaN, "InvalidJson"], [Infinity, "InvalidJson"], [-Infinity, "InvalidJson"], [10n, "InvalidJson"],
+    [() => 1, "InvalidJson"], [Symbol("s"), "InvalidJson"], [new Date(0), "InvalidJson"], [new Map(), "InvalidJson"],
+    [new Point(), "InvalidJson"], [new Number(1), "InvalidJson"], [new String("s"), "InvalidJson"], [[new Set()], "InvalidJson", "/0"],
+    [new Uint8Array([1]), "InvalidJson"], [2 ** 53, "IntegerOutOfRange"], [-(2 ** 53), "IntegerOutOfRange"],
+    [1e20, "IntegerOutOfRange"], [{ toJSON: () => 1 }, "InvalidJson", "/toJSON"],
+  ];
+  for (const [value, code, below = ""] of kinds) {
+    for (const limits of ["azure", "none"]) {
+      const twin = base();
+      const before = twin.toString();
+      for (const [body, path] of [
+        [{ k: value }, "/k"],
+        [{ ok: 1, "a/b": { "c~d": [0, { k: value }] } }, "/a~1b/c~0d/1/k"],
+        [{ k: [1, 2, value] }, "/k/2"],
+      ]) {
+        assert.throws(() => twin.patch("desired", body, { ...at(3), limits }), (error) => {
+          assert.ok(error instanceof TwinError);
+          assert.deepEqual([error.code, error.path], [code, path + below], `${String(value)} in ${path}, limits ${limits}`);
+          return true;
+        });
+      }
+      assert.equal(twin.toString(), before, "a refused write changes nothing");
+    }
+  }
+  // Integral numbers below 2^53 are integers, refused by the ±2^52 range only when it applies.
+  const twin = base();
+  twin.patch("desired", { n: 2 ** 53 - 1, m: -(2 ** 53 - 1) }, { ...at(3), limits: "none" });
+  assert.equal(twin.deviceView().desired.n, 2 ** 53 - 1);
+  // Lone surrogates, in a value or a key, at any depth: InvalidJson without a path, as the text's.
+  for (const body of [{ s: "a\ud800b" }, { ["k\udc00"]: 1 }, { deep: [{ s: "\udbff" }] }]) {
+    const result = same(body, (input) => base().patch("desired", input, at(3)), "lone surrogate");
+    assert.deepEqual([result.error.code, result.error.path], ["InvalidJson", ""]);
+  }
+});
+
+test("undefined members are absent, undefined array elements null, in values alone", () => {
+  const twin = base();
+  const outcome = twin.patch("desired", { keep: undefined, fan: { speed: undefined, mode: null }, added: { u: undefined } }, at(3));
+  assert.deepEqual(outcome.notification, { fan: { mode: null }, added: {}, $version: 3 });
+  assert.deepEqual(twin.deviceView().desired, { keep: 1, fan: { speed: 2 }, list: [1, 2], added: {}, $version: 3 });
+  const result = answer(() => twin.patch("desired", { list: [1, undefined] }, at(4)));
+  assert.deepEqual([result.error.code, result.error.path], ["NullInArray", "/list/1"]);
+  assert.deepEqual(twindoc.merge({ a: 1, b: 2 }, { a: undefined, b: null }), { a: 1 });
+});
+
+test("a value is read as the engine's walker reads it", () => {
+  // Each member read once; an inherited toJSON never called (JSON.stringify would call it).
+  let reads = 0;
+  const body = {
+    get counted() {
+      reads += 1;
+      return { n: reads };
+    },
+  };
+  const twin = base();
+  assert.deepEqual(twin.patch("desired", body, at(3)).notification, { counted: { n: 1 }, $version: 3 });
+  assert.equal(reads, 1);
+  Object.defineProperty(Object.prototype, "toJSON", { value: () => "polluted", configurable: true, writable: true });
+  try {
+    assert.deepEqual(twindoc.merge({ a: { b: 1 } }, { a: { c: 2 } }), { a: { b: 1, c: 2 } });
+  } finally {
+    delete Object.prototype.toJSON;
+  }
+  // Non-enumerable and symbol-keyed members are not members; objects without a prototype are plain.
+  const bare = Object.create(null);
+  bare.x = 1;
+  Object.defineProperty(bare, "hidden", { value: NaN, enumerable: false });
+  bare[Symbol("s")] = NaN;
+  assert.deepEqual(twindoc.merge({}, { bare }), { bare: { x: 1 } });
+  // A member whose getter throws: the walker's error, naming it.
+  const throwing = { get bad() { throw new Error("no"); } };
+  assert.equal(answer(() => twindoc.merge({}, throwing)).error.code, "InvalidJson");
+  // Cycles and nesting past the walker's bound: InvalidJson, without a crash.
+  const cycle = { a: [] };
+  cycle.a.push(cycle);
+  assert.equal(answer(() => twindoc.merge({}, cycle)).error.code, "InvalidJson");
+});
+
+test("a write's outcome is built when read, a plain object with the engine's members", () => {
+  const twin = base();
+  const first = twin.patch("desired", { fan: { speed: 4 } }, at(3));
+  const second = twin.patch("tags", { site: "b" }, at(4));
+  // An outcome keeps its own write's answer, read after later writes.
+  assert.deepEqual(second, { version: 6, sectionVersion: null, etag: "AAAAAAAAAAU=", notification: null });
+  assert.deepEqual(first, { version: 5, sectionVersion: 3, etag: "AAAAAAAAAAQ=", notification: { fan: { speed: 4 }, $version: 3 } });
+  assert.equal(Object.getPrototypeOf(first), Object.prototype);
+  assert.deepEqual(Object.keys(first), ["version", "sectionVersion", "etag", "notification"]);
+  assert.equal(first.notification, first.notification, "built once");
+  const third = twin.patch("desired", { keep: 2 }, at(5));
+  assert.deepEqual(JSON.parse(JSON.stringify(third)), { ...third });
+  assert.deepEqual({ ...third }.notification, { keep: 2, $version: 4 });
+  third.notification = "mine";
+  assert.equal(third.notification, "mine", "members are writable, as a plain object's");
+});
+
+test("the lean route and the engine's walker answer alike, value for value", () => {
+  // The glue's own merge (not wrapped by js/boundary.js) converts its arguments with the walker.
+  const glue = createRequire(import.meta.url)("../pkg/twindoc_wasm.js");
+  assert.notEqual(glue.merge, twindoc.merge);
+  let seed = 13;
+  const next = (n) => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed % n;
+  };
+  const leaves = [0, -0, 1, -1, 1.5, 2 ** 52, 2 ** 53 - 1, -(2 ** 53) + 1, 2 ** 53, 1e20, 1e21, -1e21, 1e300, 5e-324, 0.1,
+    NaN, Infinity, 10n, "", "plain", "q\"uo\\te", "\u0000\u001f\u007f", "é€😀", "\ud800", "\ufffd", "\u2028", true, false, null,
+    undefined, () => 1, Symbol("s"), new Date(0), [], {}, Object.create(null)];
+  const keys = ["a", "", "a/b", "m~n", "é", "\"", "1", "__proto__", "\udc00", "$x"];
+  const build = (depth) => {
+    const kind = next(depth > 3 ? 1 : 3);
+    if (kind === 0) return leaves[next(leaves.length)];
+    if (kind === 1) return Array.from({ length: next(4) }, () => build(depth + 1));
+    const object = {};
+    for (let i = next(4); i > 0; i--) Object.defineProperty(object, keys[next(keys.length)], { value: build(depth + 1), enumerable: true, configurable: true, writable: true });
+    return object;
+  };
+  const fields = (fn) => {
+    try {
+      return { ok: fn() };
+    } catch (error) {
+      return { error: [error.code, error.path, error.status, error.errorCode] };
+    }
+  };
+  let refused = 0;
+  for (let i = 0; i < 3000; i++) {
+    const value = { root: build(0) };
+    const walker = fields(() => glue.merge({ keep: 1 }, value));
+    const lean = fields(() => twindoc.merge({ keep: 1 }, value));
+    assert.deepEqual(lean, walker, `case ${i}`);
+    if (walker.error) refused += 1;
+  }
+  assert.ok(refused > 300 && refused < 2700, `both kinds of value drawn (${refused} refused)`);
+});
+
+test("an outcome's etag is exact whatever it holds", () => {
+  for (const etag of ["", "a b", "\"quoted\" 12", "é😀 \n null 3"]) {
+    const twin = Twin.fromJSON({ deviceId: "d", etag, version: 2, properties: { desired: { $version: 1 }, reported: { $version: 1 } } });
+    const outcome = twin.patch("tags", { a: 1 }, at(1));
+    assert.equal(outcome.etag, twin.etag, JSON.stringify(etag));
+    assert.deepEqual([outcome.version, outcome.sectionVersion, outcome.notification], [twin.version, null, null]);
+    const desired = twin.patch("desired", { b: 1 }, at(2));
+    assert.deepEqual({ ...desired }, { version: twin.version, sectionVersion: 2, etag: twin.etag, notification: { b: 1, $version: 2 } });
+  }
+});
