@@ -22,6 +22,7 @@ use crate::doc::section::{
 };
 use crate::doc::stamps::{Metadata, Stamp, Stamps, Time};
 use crate::error::{Error, ErrorKind};
+use crate::events::{ChangeEvent, EventProperties};
 use crate::json::check_input_size;
 use crate::limits::MAX_NESTING;
 use crate::names::{is_section_reserved, LAST_UPDATED, LAST_UPDATED_VERSION, METADATA, VERSION};
@@ -30,7 +31,7 @@ use crate::notification::Notification;
 use crate::patch::without_nulls;
 use crate::pointer::unescape_pointer_token;
 use crate::size::written_object_size;
-use crate::{Limits, Timestamp};
+use crate::{DigitalTwinEvent, Limits, Timestamp};
 
 /// One of the three writable parts of a twin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -108,6 +109,11 @@ pub struct WriteOptions {
     pub if_version: Option<u64>,
     /// The limits the write is checked against.
     pub limits: Limits,
+    /// The hub's name, for the change events' `hubName` (the engine does not know it).
+    pub hub_name: Option<String>,
+    /// Whether the write works out its digital twin change event
+    /// ([`WriteOutcome::digital_twin_event`]), which costs two views of the twin (S14).
+    pub digital_twin_event: bool,
 }
 
 impl WriteOptions {
@@ -118,6 +124,8 @@ impl WriteOptions {
             if_match: None,
             if_version: None,
             limits: Limits::azure(),
+            hub_name: None,
+            digital_twin_event: false,
         }
     }
 
@@ -138,12 +146,25 @@ impl WriteOptions {
         self.limits = limits;
         self
     }
+
+    /// Names the hub in the change events (`hubName`).
+    pub fn hub_name(mut self, name: impl Into<String>) -> Self {
+        self.hub_name = Some(name.into());
+        self
+    }
+
+    /// Asks for the write's digital twin change event ([`WriteOutcome::digital_twin_event`]).
+    pub fn digital_twin_event(mut self, wanted: bool) -> Self {
+        self.digital_twin_event = wanted;
+        self
+    }
 }
 
 /// What a successful write did.
 ///
-/// It borrows the write's body (through [`WriteOutcome::notification`]), so that a write copies
-/// nothing it does not keep; [`WriteOutcome::into_owned`] detaches it.
+/// It borrows the write's body (through [`WriteOutcome::notification`] and
+/// [`WriteOutcome::event`]), so that a write copies nothing it does not keep;
+/// [`WriteOutcome::into_owned`] detaches it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WriteOutcome<'a> {
@@ -155,6 +176,13 @@ pub struct WriteOutcome<'a> {
     pub etag: String,
     /// What IoT Hub sends the device (desired writes only, S7): the patch with `$version`.
     pub notification: Option<Notification<'a>>,
+    /// What IoT Hub tells the back end (S13): every successful write has one.
+    pub event: ChangeEvent<'a>,
+    /// The digital twin change event (S14): worked out only when
+    /// [`WriteOptions::digital_twin_event`] asks for it (and always by
+    /// [`Twin::patch_digital_twin`]); `None` when not asked for, or when the write left the
+    /// digital twin as it was.
+    pub digital_twin_event: Option<DigitalTwinEvent>,
 }
 
 impl WriteOutcome<'_> {
@@ -165,6 +193,8 @@ impl WriteOutcome<'_> {
             section_version: self.section_version,
             etag: self.etag,
             notification: self.notification.map(Notification::into_owned),
+            event: self.event.into_owned(),
+            digital_twin_event: self.digital_twin_event,
         }
     }
 }
@@ -664,7 +694,7 @@ impl Twin {
         options: &WriteOptions,
     ) -> Result<WriteOutcome<'b>, Error> {
         let plan = self.plan(section, WriteKind::Patch, section_body(body)?, &options.limits)?;
-        self.write(vec![plan], section, section, options)
+        self.write(vec![plan], WriteKind::Patch, section, section, options)
     }
 
     /// Makes a section's content `body` (S2 replace; `null` members dropped at any depth).
@@ -675,7 +705,7 @@ impl Twin {
         options: &WriteOptions,
     ) -> Result<WriteOutcome<'b>, Error> {
         let plan = self.plan(section, WriteKind::Replace, section_body(body)?, &options.limits)?;
-        self.write(vec![plan], section, section, options)
+        self.write(vec![plan], WriteKind::Replace, section, section, options)
     }
 
     /// IoT Hub's "update twin": merges a twin-shaped body's `tags` and `properties.desired`
@@ -785,7 +815,7 @@ impl Twin {
         } else {
             Section::Tags
         };
-        self.write(plans, main, Section::Desired, options)
+        self.write(plans, kind, main, Section::Desired, options)
     }
 
     /// Checks one section's part of a write and works out what it will do, changing nothing.
@@ -835,6 +865,7 @@ impl Twin {
     fn write<'b>(
         &mut self,
         plans: Vec<Plan<'b>>,
+        kind: WriteKind,
         main: Section,
         versioned: Section,
         options: &WriteOptions,
@@ -859,9 +890,16 @@ impl Twin {
                     .wrapping_add(1),
             ),
         };
+        // Only desired and reported show in the digital twin: a tags write cannot change it.
+        let view_before = (options.digital_twin_event && plans.iter().any(|p| p.section != Section::Tags))
+            .then(|| self.digital_twin());
         let mut notification = None;
+        let mut written = Vec::new();
         for mut plan in plans {
             let version = section_version.unwrap_or(0);
+            if kind == WriteKind::Patch {
+                written.push((plan.section, plan.body.clone(), version));
+            }
             if plan.section == Section::Desired {
                 // A patch notifies its body as given; a replace what the device must merge.
                 let body = match &plan.replacement {
@@ -876,11 +914,20 @@ impl Twin {
         if main != Section::Reported {
             self.doc.insert("etag", Node::String(etag.as_str().into()), NO_STAMP);
         }
+        let properties = self.event_properties(options, "twinChangeNotification", kind);
+        let digital_twin_event =
+            view_before.and_then(|before| DigitalTwinEvent::between(&before, &self.digital_twin(), &properties));
+        let event = match kind {
+            WriteKind::Patch => ChangeEvent::update(properties, version, written),
+            WriteKind::Replace => ChangeEvent::replace(properties, self.event_document()),
+        };
         Ok(WriteOutcome {
             version,
             section_version: section_version.filter(|_| main != Section::Tags),
             etag,
             notification,
+            event,
+            digital_twin_event,
         })
     }
 
@@ -931,6 +978,50 @@ impl Twin {
                 *form = compact(target, desired);
                 self.sizes[index] = apply_change(self.sizes[index], change);
             }
+        }
+    }
+
+    /// A string identity field (`deviceId`, `moduleId`, `modelId`), as stored.
+    pub(crate) fn identity(&self, name: &str) -> Option<&str> {
+        self.doc.get(name).and_then(Node::as_str)
+    }
+
+    /// The properties of this twin's change events for a write with `options`.
+    fn event_properties(
+        &self,
+        options: &WriteOptions,
+        message_schema: &'static str,
+        kind: WriteKind,
+    ) -> EventProperties {
+        EventProperties {
+            device_id: self.identity("deviceId").map(str::to_owned),
+            module_id: self.identity("moduleId").map(str::to_owned),
+            hub_name: options.hub_name.clone(),
+            operation_timestamp: options.now,
+            message_schema,
+            op_type: match kind {
+                WriteKind::Patch => "updateTwin",
+                WriteKind::Replace => "replaceTwin",
+            },
+        }
+    }
+
+    /// The twin as a replace's change event shows it: `deviceId`, `moduleId`, `etag`, `version`,
+    /// `tags` and `properties`, a copy.
+    fn event_document(&self) -> Twin {
+        let mut doc = Object::new();
+        for (key, value) in self.doc.iter() {
+            if matches!(
+                key,
+                "deviceId" | "moduleId" | "etag" | "version" | "tags" | "properties"
+            ) {
+                doc.insert(key, value.clone(), NO_STAMP);
+            }
+        }
+        Twin {
+            doc,
+            sizes: self.sizes,
+            forms: self.forms.clone(),
         }
     }
 
