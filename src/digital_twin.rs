@@ -29,7 +29,8 @@ const COMPONENT_MARKER: &str = "__t";
 #[derive(Clone, Debug, PartialEq)]
 pub struct DigitalTwinEvent {
     /// The event's properties: those of the write's change event, with
-    /// `iothub-message-schema: "digitalTwinChangeNotification"` and `opType: "updateTwin"`.
+    /// `iothub-message-schema: "digitalTwinChangeNotification"` and `opType: "updateTwin"`
+    /// (the operations always update the digital twin, even when the write replaced a section).
     pub properties: EventProperties,
     /// The operations, members visited in sorted key order; applying them to the view before
     /// (with [`json_patch::patch`]) gives the view after.
@@ -287,11 +288,11 @@ impl Twin {
             desired_version: self.section_version(Section::Desired),
         };
         let mut view = Map::new();
-        if let Some(id) = self.identity("deviceId") {
+        if let Some(id) = self.identity_field("deviceId") {
             view.insert(DT_ID.into(), id.into());
         }
         let mut entries = Map::new();
-        if let Some(model) = self.identity("modelId").filter(|m| !m.is_empty()) {
+        if let Some(model) = self.identity_field("modelId").filter(|m| !m.is_empty()) {
             entries.insert("$model".into(), model.into());
         }
         level.write(&mut view, &mut entries, true);

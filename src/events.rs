@@ -3,12 +3,21 @@
 
 use std::borrow::Cow;
 use std::io;
+use std::sync::Arc;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::names::{LAST_UPDATED, LAST_UPDATED_VERSION, METADATA, VERSION};
 use crate::{Section, Timestamp, Twin};
+
+/// Who a twin is, as its change events name it: shared by the events of all its writes, so that
+/// a write whose event is not read copies no id.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Identity {
+    pub(crate) device_id: Option<Box<str>>,
+    pub(crate) module_id: Option<Box<str>>,
+}
 
 /// The routing properties of a change event: who was written, when, and how.
 ///
@@ -17,27 +26,52 @@ use crate::{Section, Timestamp, Twin};
 /// and `opType`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventProperties {
+    pub(crate) identity: Arc<Identity>,
+    pub(crate) hub_name: Option<String>,
+    pub(crate) operation_timestamp: Timestamp,
+    pub(crate) message_schema: &'static str,
+    pub(crate) op_type: &'static str,
+}
+
+impl EventProperties {
     /// The twin's `deviceId` (`None` for a document read without one).
-    pub device_id: Option<String>,
+    pub fn device_id(&self) -> Option<&str> {
+        self.identity.device_id.as_deref()
+    }
+
     /// The twin's `moduleId`, for module twins.
-    pub module_id: Option<String>,
+    pub fn module_id(&self) -> Option<&str> {
+        self.identity.module_id.as_deref()
+    }
+
     /// The hub's name, when the write's options gave it ([`crate::WriteOptions::hub_name`]).
-    pub hub_name: Option<String>,
+    pub fn hub_name(&self) -> Option<&str> {
+        self.hub_name.as_deref()
+    }
+
     /// The time of the write.
-    pub operation_timestamp: Timestamp,
+    pub fn operation_timestamp(&self) -> Timestamp {
+        self.operation_timestamp
+    }
+
     /// `"twinChangeNotification"` or `"digitalTwinChangeNotification"`.
-    pub message_schema: &'static str,
+    pub fn message_schema(&self) -> &'static str {
+        self.message_schema
+    }
+
     /// `"updateTwin"` (a patch, or any write's digital twin event) or `"replaceTwin"`.
-    pub op_type: &'static str,
+    pub fn op_type(&self) -> &'static str {
+        self.op_type
+    }
 }
 
 impl Serialize for EventProperties {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
-        if let Some(device_id) = &self.device_id {
+        if let Some(device_id) = self.device_id() {
             map.serialize_entry("deviceId", device_id)?;
         }
-        if let Some(module_id) = &self.module_id {
+        if let Some(module_id) = self.module_id() {
             map.serialize_entry("moduleId", module_id)?;
         }
         if let Some(hub_name) = &self.hub_name {
@@ -50,10 +84,42 @@ impl Serialize for EventProperties {
     }
 }
 
+/// A written body, borrowed from the write (or, for a twin-level null part, owned): kept small,
+/// since every outcome carries up to three.
+#[derive(Clone, Debug, PartialEq)]
+enum Body<'a> {
+    Borrowed(&'a Map<String, Value>),
+    Owned(Box<Map<String, Value>>),
+}
+
+impl<'a> Body<'a> {
+    #[allow(clippy::ptr_arg)] // as in `ChangeEvent::add_part`
+    fn new(body: &Cow<'a, Map<String, Value>>) -> Self {
+        match body {
+            Cow::Borrowed(body) => Body::Borrowed(body),
+            Cow::Owned(body) => Body::Owned(Box::new(body.clone())),
+        }
+    }
+
+    fn get(&self) -> &Map<String, Value> {
+        match self {
+            Body::Borrowed(body) => body,
+            Body::Owned(body) => body,
+        }
+    }
+
+    fn into_owned(self) -> Body<'static> {
+        match self {
+            Body::Borrowed(body) => Body::Owned(Box::new(body.clone())),
+            Body::Owned(body) => Body::Owned(body),
+        }
+    }
+}
+
 /// One section's part of an update event: the body as written and the section's new `$version`.
 #[derive(Clone, Debug, PartialEq)]
 struct WrittenPart<'a> {
-    body: Cow<'a, Map<String, Value>>,
+    body: Body<'a>,
     version: u64,
 }
 
@@ -64,7 +130,7 @@ enum EventBody<'a> {
     /// A patch: only what was written, with its metadata worked out from the body when printed.
     Update {
         version: u64,
-        tags: Option<Cow<'a, Map<String, Value>>>,
+        tags: Option<Body<'a>>,
         desired: Option<WrittenPart<'a>>,
         reported: Option<WrittenPart<'a>>,
     },
@@ -109,29 +175,38 @@ pub struct ChangeEvent<'a> {
 }
 
 impl<'a> ChangeEvent<'a> {
-    /// The event of a patch: `version` is the twin's after the write; each part is the body as
-    /// written, desired and reported with their section's new `$version`.
-    pub(crate) fn update(
-        properties: EventProperties,
-        version: u64,
-        parts: impl IntoIterator<Item = (Section, Cow<'a, Map<String, Value>>, u64)>,
-    ) -> Self {
-        let (mut tags, mut desired, mut reported) = (None, None, None);
-        for (section, body, version) in parts {
-            match section {
-                Section::Tags => tags = Some(body),
-                Section::Desired => desired = Some(WrittenPart { body, version }),
-                Section::Reported => reported = Some(WrittenPart { body, version }),
-            }
-        }
+    /// The event of a patch, with no part yet ([`ChangeEvent::add_part`]): `version` is the twin's
+    /// after the write.
+    pub(crate) fn update(properties: EventProperties, version: u64) -> Self {
         ChangeEvent {
             properties,
             body: EventBody::Update {
                 version,
-                tags,
-                desired,
-                reported,
+                tags: None,
+                desired: None,
+                reported: None,
             },
+        }
+    }
+
+    /// Adds a section's part to a patch's event: its body as written, and for desired and
+    /// reported the section's new `$version`.
+    // The `Cow` itself is needed: a borrowed body is kept borrowed, only an owned one is copied.
+    #[allow(clippy::ptr_arg)]
+    pub(crate) fn add_part(&mut self, section: Section, body: &Cow<'a, Map<String, Value>>, version: u64) {
+        if let EventBody::Update {
+            tags,
+            desired,
+            reported,
+            ..
+        } = &mut self.body
+        {
+            let body = Body::new(body);
+            match section {
+                Section::Tags => *tags = Some(body),
+                Section::Desired => *desired = Some(WrittenPart { body, version }),
+                Section::Reported => *reported = Some(WrittenPart { body, version }),
+            }
         }
     }
 
@@ -173,7 +248,7 @@ impl<'a> ChangeEvent<'a> {
     /// The same event, owning the bodies it borrowed.
     pub fn into_owned(self) -> ChangeEvent<'static> {
         let owned = |part: WrittenPart<'_>| WrittenPart {
-            body: Cow::Owned(part.body.into_owned()),
+            body: part.body.into_owned(),
             version: part.version,
         };
         let body = match self.body {
@@ -184,7 +259,7 @@ impl<'a> ChangeEvent<'a> {
                 reported,
             } => EventBody::Update {
                 version,
-                tags: tags.map(|t| Cow::Owned(t.into_owned())),
+                tags: tags.map(Body::into_owned),
                 desired: desired.map(owned),
                 reported: reported.map(owned),
             },
@@ -223,7 +298,7 @@ impl Serialize for BodyOut<'_, '_> {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("version", version)?;
         if let Some(tags) = tags {
-            map.serialize_entry("tags", tags)?;
+            map.serialize_entry("tags", tags.get())?;
         }
         if desired.is_some() || reported.is_some() {
             let properties = PropertiesOut {
@@ -272,7 +347,7 @@ struct PartOut<'b> {
 impl<'b> PartOut<'b> {
     fn new(part: &'b WrittenPart<'_>, time: &'b str, desired: bool) -> Self {
         PartOut {
-            body: &part.body,
+            body: part.body.get(),
             stamp: StampOut {
                 time,
                 version: desired.then_some(part.version),

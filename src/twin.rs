@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -22,7 +23,7 @@ use crate::doc::section::{
 };
 use crate::doc::stamps::{Metadata, Stamp, Stamps, Time};
 use crate::error::{Error, ErrorKind};
-use crate::events::{ChangeEvent, EventProperties};
+use crate::events::{ChangeEvent, EventProperties, Identity};
 use crate::json::check_input_size;
 use crate::limits::MAX_NESTING;
 use crate::names::{is_section_reserved, LAST_UPDATED, LAST_UPDATED_VERSION, METADATA, VERSION};
@@ -254,6 +255,8 @@ pub struct Twin {
     sizes: [u64; 3],
     /// How desired's and reported's `$metadata` is held.
     forms: [MetadataForm; 2],
+    /// The ids the change events name, read at the first write (writes never change them).
+    identity: OnceLock<Arc<Identity>>,
 }
 
 /// Twins are equal when their documents are.
@@ -298,6 +301,7 @@ impl Twin {
             doc,
             sizes: [0; 3],
             forms,
+            identity: OnceLock::new(),
         }
     }
 
@@ -387,6 +391,7 @@ impl Twin {
             doc,
             sizes: [0; 3],
             forms,
+            identity: OnceLock::new(),
         };
         for section in Section::ALL {
             twin.sizes[section.index()] = twin.content(section).map(|(k, v)| k.len() as u64 + v.size()).sum();
@@ -894,11 +899,12 @@ impl Twin {
         let view_before = (options.digital_twin_event && plans.iter().any(|p| p.section != Section::Tags))
             .then(|| self.digital_twin());
         let mut notification = None;
-        let mut written = Vec::new();
+        let properties = self.event_properties(options, kind);
+        let mut event = ChangeEvent::update(properties, version);
         for mut plan in plans {
             let version = section_version.unwrap_or(0);
             if kind == WriteKind::Patch {
-                written.push((plan.section, plan.body.clone(), version));
+                event.add_part(plan.section, &plan.body, version);
             }
             if plan.section == Section::Desired {
                 // A patch notifies its body as given; a replace what the device must merge.
@@ -914,13 +920,11 @@ impl Twin {
         if main != Section::Reported {
             self.doc.insert("etag", Node::String(etag.as_str().into()), NO_STAMP);
         }
-        let properties = self.event_properties(options, "twinChangeNotification", kind);
         let digital_twin_event =
-            view_before.and_then(|before| DigitalTwinEvent::between(&before, &self.digital_twin(), &properties));
-        let event = match kind {
-            WriteKind::Patch => ChangeEvent::update(properties, version, written),
-            WriteKind::Replace => ChangeEvent::replace(properties, self.event_document()),
-        };
+            view_before.and_then(|before| DigitalTwinEvent::between(&before, &self.digital_twin(), event.properties()));
+        if kind == WriteKind::Replace {
+            event = ChangeEvent::replace(event.properties().clone(), self.event_document());
+        }
         Ok(WriteOutcome {
             version,
             section_version: section_version.filter(|_| main != Section::Tags),
@@ -982,23 +986,23 @@ impl Twin {
     }
 
     /// A string identity field (`deviceId`, `moduleId`, `modelId`), as stored.
-    pub(crate) fn identity(&self, name: &str) -> Option<&str> {
+    pub(crate) fn identity_field(&self, name: &str) -> Option<&str> {
         self.doc.get(name).and_then(Node::as_str)
     }
 
     /// The properties of this twin's change events for a write with `options`.
-    fn event_properties(
-        &self,
-        options: &WriteOptions,
-        message_schema: &'static str,
-        kind: WriteKind,
-    ) -> EventProperties {
+    fn event_properties(&self, options: &WriteOptions, kind: WriteKind) -> EventProperties {
+        let identity = self.identity.get_or_init(|| {
+            Arc::new(Identity {
+                device_id: self.identity_field("deviceId").map(Box::from),
+                module_id: self.identity_field("moduleId").map(Box::from),
+            })
+        });
         EventProperties {
-            device_id: self.identity("deviceId").map(str::to_owned),
-            module_id: self.identity("moduleId").map(str::to_owned),
+            identity: Arc::clone(identity),
             hub_name: options.hub_name.clone(),
             operation_timestamp: options.now,
-            message_schema,
+            message_schema: "twinChangeNotification",
             op_type: match kind {
                 WriteKind::Patch => "updateTwin",
                 WriteKind::Replace => "replaceTwin",
@@ -1022,6 +1026,7 @@ impl Twin {
             doc,
             sizes: self.sizes,
             forms: self.forms.clone(),
+            identity: self.identity.clone(),
         }
     }
 
