@@ -31,7 +31,7 @@ mod timestamp;
 mod twin;
 mod validate;
 
-/// The contract twindoc implements, sections S1 to S14, as `docs/semantics.md` states it.
+/// The contract twindoc implements, sections S1 to S14 (S12 planned), as `docs/semantics.md` states it.
 pub mod semantics {
     #![doc = include_str!("../docs/semantics.md")]
 }
