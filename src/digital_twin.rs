@@ -5,7 +5,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io;
 
 use json_patch::jsonptr::PointerBuf;
-use json_patch::{AddOperation, Patch, PatchOperation, RemoveOperation, ReplaceOperation};
+use json_patch::{
+    AddOperation, CopyOperation, MoveOperation, Patch, PatchOperation, RemoveOperation, ReplaceOperation, TestOperation,
+};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
@@ -14,6 +16,7 @@ use crate::events::EventProperties;
 use crate::limits::MAX_NESTING;
 use crate::names::{LAST_UPDATED, LAST_UPDATED_VERSION, METADATA};
 use crate::nesting::check_nesting;
+use crate::pointer::unescape_pointer_token;
 use crate::{Section, Twin, WriteOptions, WriteOutcome};
 
 /// The member of a view naming the digital twin (the `deviceId`).
@@ -369,10 +372,77 @@ pub fn digital_twin_operations(value: &Value) -> Result<Vec<PatchOperation>, Err
         .iter()
         .enumerate()
         .map(|(index, item)| {
-            serde_json::from_value(item.clone())
-                .map_err(|e| argument(&format!("/{index}"), &format!("not an RFC 6902 operation: {e}")))
+            operation(item).map_err(|why| argument(&format!("/{index}"), &format!("not an RFC 6902 operation: {why}")))
         })
         .collect()
+}
+
+/// One RFC 6902 operation, read by hand rather than by the json-patch crate's `Deserialize`,
+/// which would add a tagged-enum deserializer and a JSON Pointer parser to the WebAssembly module.
+fn operation(item: &Value) -> Result<PatchOperation, String> {
+    let Value::Object(members) = item else {
+        return Err("an operation must be an object".into());
+    };
+    let pointer = |name: &str| -> Result<PointerBuf, String> {
+        let text = members
+            .get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("{name:?} must be a JSON Pointer string"))?;
+        pointer(text).ok_or_else(|| format!("{text:?} is not a JSON Pointer"))
+    };
+    let value = || members.get("value").cloned().ok_or("the operation needs a \"value\"");
+    Ok(match members.get("op").and_then(Value::as_str) {
+        Some("add") => PatchOperation::Add(AddOperation {
+            path: pointer("path")?,
+            value: value()?,
+        }),
+        Some("remove") => PatchOperation::Remove(RemoveOperation { path: pointer("path")? }),
+        Some("replace") => PatchOperation::Replace(ReplaceOperation {
+            path: pointer("path")?,
+            value: value()?,
+        }),
+        Some("move") => PatchOperation::Move(MoveOperation {
+            from: pointer("from")?,
+            path: pointer("path")?,
+        }),
+        Some("copy") => PatchOperation::Copy(CopyOperation {
+            from: pointer("from")?,
+            path: pointer("path")?,
+        }),
+        Some("test") => PatchOperation::Test(TestOperation {
+            path: pointer("path")?,
+            value: value()?,
+        }),
+        Some(other) => return Err(format!("{other:?} is not an operation")),
+        None => return Err("\"op\" must be a string".into()),
+    })
+}
+
+/// An RFC 6901 pointer: `""`, or `/` and tokens in which `~` is always followed by `0` or `1`.
+fn pointer(text: &str) -> Option<PointerBuf> {
+    if text.is_empty() {
+        return Some(PointerBuf::new());
+    }
+    let valid = |token: &str| token.split('~').skip(1).all(|after| after.starts_with(['0', '1']));
+    let tokens: Vec<_> = text
+        .strip_prefix('/')?
+        .split('/')
+        .map(|t| valid(t).then(|| unescape_pointer_token(t)))
+        .collect::<Option<_>>()?;
+    Some(PointerBuf::from_tokens(tokens.iter().map(|t| t.as_ref())))
+}
+
+/// An operation's name and path, for its error messages.
+fn describe(operation: &PatchOperation) -> String {
+    let name = match operation {
+        PatchOperation::Add(_) => "add",
+        PatchOperation::Remove(_) => "remove",
+        PatchOperation::Replace(_) => "replace",
+        PatchOperation::Move(_) => "move",
+        PatchOperation::Copy(_) => "copy",
+        PatchOperation::Test(_) => "test",
+    };
+    format!("{name} {:?}", operation.path().as_str())
 }
 
 fn argument(path: &str, message: &str) -> Error {
@@ -473,7 +543,7 @@ fn digital_twin_body(
     let mut members: HashMap<String, Member> = HashMap::new();
     for (index, operation) in operations.iter().enumerate() {
         let at = format!("/{index}");
-        let refuse = |why: &str| argument(&at, &format!("{operation}: {why}"));
+        let refuse = |why: &str| argument(&at, &format!("{}: {why}", describe(operation)));
         let value = match operation {
             PatchOperation::Add(op) => Some(&op.value),
             PatchOperation::Replace(op) => Some(&op.value),
