@@ -1,7 +1,7 @@
 //! The IoT Plug and Play digital twin of a twin: its view, its change events and the Update
 //! Digital Twin operation ([S14](crate::semantics#s14-the-iot-plug-and-play-digital-twin)).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashMap;
 use std::io;
 
 use json_patch::jsonptr::PointerBuf;
@@ -122,7 +122,9 @@ fn walk<'v>(
     path: &mut Vec<&'v str>,
     out: &mut Vec<PatchOperation>,
 ) {
-    let keys: BTreeSet<&str> = before.keys().chain(after.keys()).map(String::as_str).collect();
+    let mut keys: Vec<&str> = before.keys().chain(after.keys()).map(String::as_str).collect();
+    keys.sort_unstable();
+    keys.dedup();
     for key in keys {
         let pointer = |path: &[&str]| PointerBuf::from_tokens(path.iter().copied().chain(std::iter::once(key)));
         match (before.get(key), after.get(key)) {
@@ -163,13 +165,15 @@ fn is_component(value: Option<&Value>) -> bool {
 
 /// Member names in the order of the view: `reported`'s, then those only `desired` has.
 fn names<'v>(reported: Option<&'v Map<String, Value>>, desired: Option<&'v Map<String, Value>>) -> Vec<&'v str> {
-    let mut seen = HashSet::new();
+    let only_desired = desired
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| !reported.is_some_and(|r| r.contains_key(*k)));
     reported
         .into_iter()
         .flatten()
-        .chain(desired.into_iter().flatten())
+        .chain(only_desired)
         .map(|(k, _)| k.as_str())
-        .filter(|k| seen.insert(*k))
         .collect()
 }
 
@@ -454,8 +458,9 @@ fn argument(path: &str, message: &str) -> Error {
 enum Member {
     Absent,
     Property,
-    /// A component, with the names of the properties it has.
-    Component(HashSet<String>),
+    /// A component, with the names of the properties it has (as the keys of a JSON map: its
+    /// code is in the WebAssembly module already, where a set of names would add its own).
+    Component(Map<String, Value>),
 }
 
 /// A member as the view before the request has it.
@@ -469,13 +474,17 @@ fn member_of(view: &Value, name: &str) -> Member {
     match view.get(name) {
         Some(Value::Object(component)) if component.contains_key(METADATA) => {
             let entries = component.get(METADATA).and_then(Value::as_object);
-            let mut properties: HashSet<String> = component.keys().filter(|k| *k != METADATA).cloned().collect();
+            let mut properties: Map<String, Value> = component
+                .keys()
+                .filter(|k| *k != METADATA)
+                .map(|k| (k.clone(), Value::Null))
+                .collect();
             properties.extend(
                 entries
                     .into_iter()
                     .flatten()
                     .filter(|(k, _)| desired(entries, k))
-                    .map(|(k, _)| k.clone()),
+                    .map(|(k, _)| (k.clone(), Value::Null)),
             );
             Member::Component(properties)
         }
@@ -579,8 +588,13 @@ fn digital_twin_body(
                 };
                 match component_value(value, index)? {
                     Some(properties) => {
-                        *member =
-                            Member::Component(properties.keys().filter(|k| *k != COMPONENT_MARKER).cloned().collect());
+                        *member = Member::Component(
+                            properties
+                                .keys()
+                                .filter(|k| *k != COMPONENT_MARKER)
+                                .map(|k| (k.clone(), Value::Null))
+                                .collect(),
+                        );
                         body.insert(name.clone(), with_removals(&Value::Object(properties), old));
                     }
                     None if was_component => {
@@ -601,16 +615,16 @@ fn digital_twin_body(
                 if property == COMPONENT_MARKER {
                     return Err(refuse("__t is the component marker, not a property"));
                 }
-                if !properties.contains(property.as_str()) && value.is_none_or(|_| is_replace) {
+                if !properties.contains_key(property.as_str()) && value.is_none_or(|_| is_replace) {
                     return Err(refuse("the component has no such property"));
                 }
                 let entry = match value {
                     Some(value) => {
-                        properties.insert(property.clone());
+                        properties.insert(property.clone(), Value::Null);
                         with_removals(value, old.and_then(|c| c.get(property)))
                     }
                     None => {
-                        properties.remove(property.as_str());
+                        properties.shift_remove(property.as_str());
                         Value::Null
                     }
                 };
