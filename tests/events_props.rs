@@ -226,10 +226,11 @@ proptest! {
                 let desired = twin.content_value(Section::Desired);
                 for (i, op) in operations.iter().enumerate() {
                     let path = op["path"].as_str().unwrap();
-                    // Only the last operation at this path or above it decides.
+                    // An operation decides alone when no later one is at its path, above it
+                    // (which replaces it) or below it (which goes inside it).
                     let later = operations[i + 1..].iter().any(|o| {
                         let other = o["path"].as_str().unwrap();
-                        path == other || path.starts_with(&format!("{other}/"))
+                        path == other || path.starts_with(&format!("{other}/")) || other.starts_with(&format!("{path}/"))
                     });
                     if later {
                         continue;
