@@ -76,7 +76,11 @@ console.log(`twindoc_wasm_bg.wasm: ${raw} bytes raw, ${gzipped} bytes gzipped`);
 // grouping) grew it from 226,258 to 299,175 bytes raw (100,574 to 137,136 gzipped), and the
 // query-aware read of twin text (`QueryRun::push_json`) to 300,094 (137,566); the budget leaves
 // 20 KB of room, and issue #13 is where the module is made smaller again.
-const budget = 320 * 1000;
+// Change events and the digital twin (S13, S14: the events' serializers, the view, its change
+// walk and the Update Digital Twin operation, whose RFC 6902 operations are read by hand rather
+// than by json-patch's Deserialize, which alone was 57 KB) grew it from 304,883 to 343,755 bytes
+// raw (139,621 to 156,129 gzipped); the budget moves to 360 KB until issue #13's size work.
+const budget = 360 * 1000;
 if (raw > budget) {
   throw new Error(`the WebAssembly module is ${raw} bytes, over the ${budget}-byte budget`);
 }

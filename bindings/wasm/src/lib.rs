@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 mod convert;
+mod events;
 
 use js_sys::{Array, Date, Function, Reflect};
 use serde_json::Value;
@@ -162,7 +163,7 @@ fn write_options(options: &JsValue) -> Result<WriteOptions, Error> {
     if let Some(version) = member(options, "ifVersion")? {
         write.if_version = Some(count(&version, "/ifVersion")?);
     }
-    Ok(write)
+    events::event_options(options, write)
 }
 
 /// A section name, or `None` for `"twin"` (a twin-level write); an unknown name's error lists
