@@ -80,30 +80,12 @@ impl Serialize for DigitalTwinEvent {
     }
 }
 
-/// The RFC 6902 operations that turn digital twin `before` into `after`
-/// ([S14](crate::semantics#s14-the-iot-plug-and-play-digital-twin)): members visited in sorted
-/// key order (Unicode code points), a member only in `after` as one `add` of its whole value, a
-/// member only in `before` as `remove`, objects on both sides walked, any other value that
-/// differs as `replace` (arrays whole). Equal views give no operation.
-///
-/// Unlike [`json_patch::diff`], which orders and groups operations its own way, this is the
-/// order IoT Hub's digital twin change events use. Any two JSON values can be compared; values
-/// that are not objects at the root give one `replace` of the root when they differ. Objects
-/// nested deeper than [`MAX_NESTING`](crate::MAX_NESTING) are compared whole.
-///
-/// ```
-/// use serde_json::json;
-/// let before = json!({"$dtId": "d", "temp": 20, "$metadata": {"temp": {"lastUpdateTime": "t1"}}});
-/// let after = json!({"$dtId": "d", "temp": 21, "c": {"p": 1, "$metadata": {}},
-///                    "$metadata": {"temp": {"lastUpdateTime": "t2"}}});
-/// let operations = twindoc::digital_twin_change(&before, &after);
-/// assert_eq!(serde_json::to_value(&operations).unwrap(), json!([
-///     {"op": "replace", "path": "/$metadata/temp/lastUpdateTime", "value": "t2"},
-///     {"op": "add", "path": "/c", "value": {"p": 1, "$metadata": {}}},
-///     {"op": "replace", "path": "/temp", "value": 21},
-/// ]));
-/// ```
-pub fn digital_twin_change(before: &Value, after: &Value) -> Vec<PatchOperation> {
+/// The RFC 6902 operations that turn digital twin `before` into `after` (S14): members visited
+/// in sorted key order (Unicode code points), a member only in `after` as one `add` of its whole
+/// value, a member only in `before` as `remove`, objects on both sides walked, any other value
+/// that differs as `replace` (arrays whole). Equal views give none. (`json_patch::diff` orders
+/// and groups its operations its own way.) The views are a twin's, so their depth is bounded.
+pub(crate) fn digital_twin_change(before: &Value, after: &Value) -> Vec<PatchOperation> {
     let mut out = Vec::new();
     match (before, after) {
         (Value::Object(before), Value::Object(after)) => walk(before, after, &mut Vec::new(), &mut out),

@@ -39,7 +39,7 @@ pub mod semantics {
 pub use delta::{component_property_ack, delta, writable_property_ack};
 pub use desired_report::DesiredUpdateReport;
 pub use diff::{diff, diff_json_patch};
-pub use digital_twin::{digital_twin_change, digital_twin_operations, DigitalTwinEvent};
+pub use digital_twin::{digital_twin_operations, DigitalTwinEvent};
 pub use error::{Error, ErrorKind};
 pub use events::{ChangeEvent, EventProperties};
 pub use ids::{check_device_id, check_module_id, MAX_ID_CHARS};
