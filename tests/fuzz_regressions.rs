@@ -23,6 +23,9 @@ mod replica;
 #[path = "../fuzz/fuzz_targets/checks/query.rs"]
 mod query;
 
+#[path = "../fuzz/fuzz_targets/checks/digital_twin.rs"]
+mod digital_twin;
+
 /// Runs `check` on every file of the target's directory; fails naming every input that panics.
 fn replay(target: &str, check: fn(&[u8])) {
     let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -73,4 +76,9 @@ fn replica_regressions() {
 #[test]
 fn query_regressions() {
     replay("query", query::run);
+}
+
+#[test]
+fn digital_twin_regressions() {
+    replay("digital_twin", digital_twin::run);
 }
