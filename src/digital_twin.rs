@@ -16,7 +16,7 @@ use crate::events::EventProperties;
 use crate::limits::MAX_NESTING;
 use crate::names::{LAST_UPDATED, LAST_UPDATED_VERSION, METADATA};
 use crate::nesting::check_nesting;
-use crate::pointer::unescape_pointer_token;
+use crate::pointer::{escape_pointer_token, unescape_pointer_token};
 use crate::{Section, Twin, WriteOptions, WriteOutcome};
 
 /// The member of a view naming the digital twin (the `deviceId`).
@@ -267,13 +267,65 @@ impl Twin {
             Some(Value::Object(map)) => map,
             _ => Map::new(),
         };
-        let (reported, desired) = (content(Section::Reported), content(Section::Desired));
-        let (reported_metadata, desired_metadata) = (metadata(Section::Reported), metadata(Section::Desired));
+        let sections = [
+            content(Section::Reported),
+            content(Section::Desired),
+            metadata(Section::Reported),
+            metadata(Section::Desired),
+        ];
+        self.view_of(sections)
+    }
+
+    /// The digital twin restricted to the members `names` of desired and reported (with
+    /// `$dtId` and the model): what a write that names only those members can change, read
+    /// without copying the rest of the twin.
+    pub(crate) fn digital_twin_of(&self, names: &[String]) -> Value {
+        let mut sections: [Map<String, Value>; 4] = Default::default();
+        for name in names {
+            let pointer = format!("/{}", escape_pointer_token(name));
+            for (i, section) in [Section::Reported, Section::Desired].into_iter().enumerate() {
+                if let Some(value) = self.get(section, &pointer) {
+                    sections[i].insert(name.clone(), value);
+                }
+                if let Some(node) = self.resolve(&["properties", section.name(), METADATA, name]) {
+                    sections[i + 2].insert(name.clone(), node.to_value());
+                }
+            }
+        }
+        self.view_of(sections)
+    }
+
+    /// The names of desired members whose `desiredVersion` in the view is desired's `$version`
+    /// (their metadata node, or that of a member of theirs, has no version): every desired
+    /// write changes their entry.
+    pub(crate) fn unversioned_desired_names(&self) -> Vec<String> {
+        let versioned = |pointer: &str| {
+            self.last_updated(Section::Desired, pointer)
+                .is_some_and(|s| s.version.is_some())
+        };
+        self.content(Section::Desired)
+            .filter(|(name, node)| {
+                let pointer = format!("/{}", escape_pointer_token(name));
+                // The members of an object may be a component's properties (S14).
+                let members = node.as_object().into_iter().flat_map(|o| o.iter());
+                !versioned(&pointer)
+                    || members
+                        .map(|(k, _)| k)
+                        .any(|k| !versioned(&format!("{pointer}/{}", escape_pointer_token(k))))
+            })
+            .map(|(name, _)| name.to_owned())
+            .collect()
+    }
+
+    /// The view of reported's and desired's content and metadata (`[reported, desired,
+    /// reported metadata, desired metadata]`, all or some of their members).
+    fn view_of(&self, sections: [Map<String, Value>; 4]) -> Value {
+        let [reported, desired, reported_metadata, desired_metadata] = &sections;
         let level = Level {
-            reported: Some(&reported),
-            desired: Some(&desired),
-            reported_metadata: Some(&reported_metadata),
-            desired_metadata: Some(&desired_metadata),
+            reported: Some(reported),
+            desired: Some(desired),
+            reported_metadata: Some(reported_metadata),
+            desired_metadata: Some(desired_metadata),
             desired_version: self.section_version(Section::Desired),
         };
         let mut view = Map::new();

@@ -896,8 +896,9 @@ impl Twin {
             ),
         };
         // Only desired and reported show in the digital twin: a tags write cannot change it.
-        let view_before = (options.digital_twin_event && plans.iter().any(|p| p.section != Section::Tags))
-            .then(|| self.digital_twin());
+        let view_names = (options.digital_twin_event && plans.iter().any(|p| p.section != Section::Tags))
+            .then(|| self.view_names(&plans));
+        let view_before = view_names.as_ref().map(|names| self.digital_twin_of(names));
         let mut notification = None;
         let properties = self.event_properties(options, kind);
         let mut event = ChangeEvent::update(properties, version);
@@ -920,8 +921,9 @@ impl Twin {
         if main != Section::Reported {
             self.doc.insert("etag", Node::String(etag.as_str().into()), NO_STAMP);
         }
-        let digital_twin_event =
-            view_before.and_then(|before| DigitalTwinEvent::between(&before, &self.digital_twin(), event.properties()));
+        let digital_twin_event = view_before.zip(view_names).and_then(|(before, names)| {
+            DigitalTwinEvent::between(&before, &self.digital_twin_of(&names), event.properties())
+        });
         if kind == WriteKind::Replace {
             event = ChangeEvent::replace(event.properties().clone(), self.event_document());
         }
@@ -983,6 +985,26 @@ impl Twin {
                 self.sizes[index] = apply_change(self.sizes[index], change);
             }
         }
+    }
+
+    /// The members of desired and reported whose part of the digital twin the write can change:
+    /// those its bodies name, all of a replaced section's, and after a desired write those whose
+    /// `desiredVersion` is desired's `$version`. The rest of the view stays as it is, so the
+    /// digital twin change event needs only these (S14).
+    fn view_names(&self, plans: &[Plan<'_>]) -> Vec<String> {
+        let mut names = Vec::new();
+        for plan in plans.iter().filter(|p| p.section != Section::Tags) {
+            names.extend(plan.body.keys().cloned());
+            if plan.replacement.is_some() {
+                names.extend(self.content(plan.section).map(|(k, _)| k.to_owned()));
+            }
+            if plan.section == Section::Desired {
+                names.extend(self.unversioned_desired_names());
+            }
+        }
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 
     /// A string identity field (`deviceId`, `moduleId`, `modelId`), as stored.
