@@ -248,6 +248,32 @@ CONFIGURE = {
                             "content": {"deviceContent": {"properties.desired.v": "x" * 5000}}}, *FLEET),
 }
 
+
+def dt_writes(twin, *writes):
+    """A digital_twin seed: a twin text (empty: a new twin), then each write's selector and body."""
+    return SEP.join([twin] + [bytes([selector]) + compact(body) for selector, body in writes])
+
+
+DT_DESIRED, DT_REPORTED, DT_UPDATE = 0, 1, 2
+DIGITAL_TWIN = {
+    "components-and-acks": dt_writes(
+        b"",
+        (DT_DESIRED, {"target": 21, "thermostat1": {"__t": "c", "setpoint": 20}}),
+        (DT_REPORTED, {"target": {"value": 21, "ac": 200, "av": 2, "ad": "ok"}, "serial": "x"}),
+        (DT_REPORTED, {"thermostat1": {"__t": "c", "temp": 19.5, "setpoint": {"value": 20, "ac": 202, "av": 2}}}),
+        (DT_UPDATE, [{"op": "replace", "path": "/thermostat1/setpoint", "value": 22},
+                     {"op": "add", "path": "/c2", "value": {"p": {"q": 1}, "$metadata": {}}},
+                     {"op": "remove", "path": "/target"}]),
+        (DT_UPDATE, [{"op": "move", "from": "/a", "path": "/b"}]),
+    ),
+    "pnp-fixture": dt_writes(
+        fixture("pnp-thermostat"),
+        (DT_UPDATE, [{"op": "add", "path": "/thermostat1/targetTemperature", "value": {"a": [1, 2]}},
+                     {"op": "remove", "path": "/thermostat1"}]),
+        (DT_REPORTED, {"thermostat1": None}),
+    ),
+}
+
 for target, seeds in [
     ("twin_write", TWIN_WRITE),
     ("parse", PARSE),
@@ -256,6 +282,7 @@ for target, seeds in [
     ("replica", REPLICA),
     ("query", QUERY),
     ("configure", CONFIGURE),
+    ("digital_twin", DIGITAL_TWIN),
 ]:
     folder = FUZZ / "seeds" / target
     folder.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,10 @@ mod configuration;
 mod delta;
 mod desired_report;
 mod diff;
+mod digital_twin;
 mod doc;
 mod error;
+mod events;
 mod ids;
 mod json;
 mod limits;
@@ -30,7 +32,7 @@ mod timestamp;
 mod twin;
 mod validate;
 
-/// The contract twindoc implements, sections S1 to S12, as `docs/semantics.md` states it.
+/// The contract twindoc implements, sections S1 to S14, as `docs/semantics.md` states it.
 pub mod semantics {
     #![doc = include_str!("../docs/semantics.md")]
 }
@@ -42,7 +44,9 @@ pub use configuration::{
 pub use delta::{component_property_ack, delta, writable_property_ack};
 pub use desired_report::DesiredUpdateReport;
 pub use diff::{diff, diff_json_patch};
+pub use digital_twin::{digital_twin_operations, DigitalTwinEvent};
 pub use error::{Error, ErrorKind};
+pub use events::{ChangeEvent, EventProperties};
 pub use ids::{check_device_id, check_module_id, MAX_ID_CHARS};
 pub use json::parse_json;
 pub use limits::{Limits, DEFAULT_MAX_INPUT_BYTES, MAX_NESTING};

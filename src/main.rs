@@ -103,6 +103,15 @@ enum Command {
         /// A twin, or a device view `{"desired": {...}, "reported": {...}}` (a file, or `-` for stdin).
         twin: PathBuf,
     },
+    /// The IoT Plug and Play digital twin of TWIN: each property's value, its desired value and
+    /// acknowledgement, components and the model.
+    DigitalTwin {
+        /// The twin document (a file, or `-` for stdin).
+        twin: PathBuf,
+    },
+    /// Apply RFC 6902 OPS to the digital twin of TWIN, as one desired write (IoT Hub's Update
+    /// Digital Twin).
+    PatchDigitalTwin(DigitalTwinWriteArgs),
     /// The rows of an IoT Hub query (`SELECT ... FROM devices ...`) over the twins of FILEs, in order.
     Query {
         /// The query text.
@@ -168,11 +177,38 @@ struct WriteArgs {
     /// The largest reported section, in S4 bytes.
     #[arg(long, value_name = "N")]
     reported_bytes: Option<u64>,
+    #[command(flatten)]
+    output: WriteOutput,
+}
+
+/// The arguments of `patch-digital-twin`.
+#[derive(Args)]
+struct DigitalTwinWriteArgs {
+    /// The twin document (a file, or `-` for stdin).
+    twin: PathBuf,
+    /// The RFC 6902 operations on the digital twin, a JSON array (a file, or `-` for stdin).
+    ops: PathBuf,
+    /// The time of the write: RFC 3339 text or Unix milliseconds (default: the system clock).
+    #[arg(long, allow_hyphen_values = true)]
+    now: Option<String>,
+    /// Write only if the twin's etag is ETAG (`*` for any).
+    #[arg(long, value_name = "ETAG")]
+    if_match: Option<String>,
+    #[command(flatten)]
+    output: WriteOutput,
+}
+
+/// What every write prints and where the twin goes.
+#[derive(Args)]
+struct WriteOutput {
+    /// The hub's name, for the change events' `hubName`.
+    #[arg(long, value_name = "NAME")]
+    hub_name: Option<String>,
     /// What to print: the new twin, or what the write did.
     #[arg(long, value_enum, default_value_t = Print::Twin)]
     print: Print,
     /// Write the new twin to the TWIN file (atomically: it is replaced whole or left as it was)
-    /// instead of printing it; `--print outcome` is still printed.
+    /// instead of printing it; what `--print` asks for besides the twin is still printed.
     #[arg(short = 'i', long)]
     in_place: bool,
 }
@@ -198,8 +234,13 @@ enum DiffFormat {
 enum Print {
     /// The twin after the write.
     Twin,
-    /// `{"version", "sectionVersion", "etag", "notification"}`.
+    /// `{"version", "sectionVersion", "etag", "notification", "event", "digitalTwinEvent"}`.
     Outcome,
+    /// The twin change event, `{"properties": {...}, "body": {...}}` (S13 of docs/semantics.md).
+    Event,
+    /// The digital twin change event, `{"properties": {...}, "body": [operations]}`, or `null`
+    /// when the write left the digital twin as it was (S14).
+    DigitalTwinEvent,
 }
 
 /// Why a command did not succeed.
@@ -346,6 +387,8 @@ fn run(cli: &Cli) -> Result<Output, Failure> {
                 render(&out, pretty, true)
             }
         },
+        Command::DigitalTwin { twin } => render(&read_twin(twin, &Limits::none())?.digital_twin(), pretty, true),
+        Command::PatchDigitalTwin(args) => patch_digital_twin(args, pretty),
         Command::Query { .. } => Err(Failure::Usage("query is run by run_query".into())),
         Command::Configure { configs, twins, now } => configure(configs, twins, now.as_deref(), pretty),
     }
@@ -741,11 +784,11 @@ impl<'de> Visitor<'de> for EachElement<'_> {
 /// `patch` (or, with `replace`, `replace`): reads the twin and body, writes, prints.
 fn write(args: &WriteArgs, replace: bool, pretty: bool) -> Result<Output, Failure> {
     one_stdin(&args.twin, &args.body)?;
-    if args.in_place && is_stdin(&args.twin) {
-        return Err(Failure::Usage("--in-place needs a twin file, not stdin (`-`)".into()));
-    }
+    check_in_place(&args.twin, &args.output)?;
     let limits = limits(args);
-    let mut options = WriteOptions::new(time(args.now.as_deref())?).limits(limits);
+    let mut options = args
+        .output
+        .options(WriteOptions::new(time(args.now.as_deref())?).limits(limits));
     options.if_match.clone_from(&args.if_match);
     options.if_version = args.if_version;
     let mut twin = read_twin(&args.twin, &limits)?;
@@ -754,30 +797,75 @@ fn write(args: &WriteArgs, replace: bool, pretty: bool) -> Result<Output, Failur
         SectionArg::Tags => Section::Tags,
         SectionArg::Desired => Section::Desired,
         SectionArg::Reported => Section::Reported,
-        SectionArg::Twin if replace => return finish(twin.replace_twin(&body, &options)?, &twin, args, pretty),
-        SectionArg::Twin => return finish(twin.update(&body, &options)?, &twin, args, pretty),
+        SectionArg::Twin if replace => {
+            return finish(
+                twin.replace_twin(&body, &options)?,
+                &twin,
+                &args.twin,
+                &args.output,
+                pretty,
+            )
+        }
+        SectionArg::Twin => return finish(twin.update(&body, &options)?, &twin, &args.twin, &args.output, pretty),
     };
     let outcome = if replace {
         twin.replace(section, &body, &options)?
     } else {
         twin.patch(section, &body, &options)?
     };
-    finish(outcome, &twin, args, pretty)
+    finish(outcome, &twin, &args.twin, &args.output, pretty)
+}
+
+/// `patch-digital-twin`: reads the twin and the operations, writes, prints.
+fn patch_digital_twin(args: &DigitalTwinWriteArgs, pretty: bool) -> Result<Output, Failure> {
+    one_stdin(&args.twin, &args.ops)?;
+    check_in_place(&args.twin, &args.output)?;
+    let limits = Limits::azure();
+    let mut options = args.output.options(WriteOptions::new(time(args.now.as_deref())?));
+    options.if_match.clone_from(&args.if_match);
+    let mut twin = read_twin(&args.twin, &limits)?;
+    let operations = twindoc::digital_twin_operations(&read_json("ops", &args.ops, &limits)?)?;
+    let outcome = twin.patch_digital_twin(&operations, &options)?;
+    finish(outcome, &twin, &args.twin, &args.output, pretty)
+}
+
+fn check_in_place(twin: &Path, output: &WriteOutput) -> Result<(), Failure> {
+    match output.in_place && is_stdin(twin) {
+        true => Err(Failure::Usage("--in-place needs a twin file, not stdin (`-`)".into())),
+        false => Ok(()),
+    }
+}
+
+impl WriteOutput {
+    /// `options` with the hub's name, and the digital twin event asked for when it is printed
+    /// (it costs two views of the twin, so other writes skip it).
+    fn options(&self, options: WriteOptions) -> WriteOptions {
+        let options = options.digital_twin_event(matches!(self.print, Print::Outcome | Print::DigitalTwinEvent));
+        match &self.hub_name {
+            Some(name) => options.hub_name(name),
+            None => options,
+        }
+    }
 }
 
 /// Prints what `--print` asks for after a write, and with `--in-place` writes the twin to its file.
-fn finish(outcome: WriteOutcome, twin: &Twin, args: &WriteArgs, pretty: bool) -> Result<Output, Failure> {
-    if args.in_place {
+fn finish(
+    outcome: WriteOutcome,
+    twin: &Twin,
+    twin_path: &Path,
+    output: &WriteOutput,
+    pretty: bool,
+) -> Result<Output, Failure> {
+    if output.in_place {
         let text = if pretty { twin.to_json_pretty() } else { twin.to_json() };
-        replace_file(&args.twin, &text)?;
-        return match args.print {
-            Print::Twin => Ok(Output { text: None, ok: true }),
-            Print::Outcome => render(&outcome, pretty, true),
-        };
+        replace_file(twin_path, &text)?;
     }
-    match args.print {
+    match output.print {
+        Print::Twin if output.in_place => Ok(Output { text: None, ok: true }),
         Print::Twin => Ok(twin_output(twin, pretty)),
         Print::Outcome => render(&outcome, pretty, true),
+        Print::Event => render(&outcome.event, pretty, true),
+        Print::DigitalTwinEvent => render(&outcome.digital_twin_event, pretty, true),
     }
 }
 

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 
 use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -22,6 +23,7 @@ use crate::doc::section::{
 };
 use crate::doc::stamps::{Configuration as StampConfiguration, Metadata, Stamp, Stamps, Time};
 use crate::error::{Error, ErrorKind};
+use crate::events::{ChangeEvent, EventProperties, Identity};
 use crate::json::check_input_size;
 use crate::limits::MAX_NESTING;
 use crate::names::{
@@ -33,7 +35,7 @@ use crate::notification::Notification;
 use crate::patch::without_nulls;
 use crate::pointer::unescape_pointer_token;
 use crate::size::written_object_size;
-use crate::{Limits, Timestamp};
+use crate::{DigitalTwinEvent, Limits, Timestamp};
 
 /// One of the three writable parts of a twin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -111,6 +113,11 @@ pub struct WriteOptions {
     pub if_version: Option<u64>,
     /// The limits the write is checked against.
     pub limits: Limits,
+    /// The hub's name, for the change events' `hubName` (the engine does not know it).
+    pub hub_name: Option<String>,
+    /// Whether the write works out its digital twin change event
+    /// ([`WriteOutcome::digital_twin_event`]), which costs two views of the twin (S14).
+    pub digital_twin_event: bool,
 }
 
 impl WriteOptions {
@@ -121,6 +128,8 @@ impl WriteOptions {
             if_match: None,
             if_version: None,
             limits: Limits::azure(),
+            hub_name: None,
+            digital_twin_event: false,
         }
     }
 
@@ -141,12 +150,25 @@ impl WriteOptions {
         self.limits = limits;
         self
     }
+
+    /// Names the hub in the change events (`hubName`).
+    pub fn hub_name(mut self, name: impl Into<String>) -> Self {
+        self.hub_name = Some(name.into());
+        self
+    }
+
+    /// Asks for the write's digital twin change event ([`WriteOutcome::digital_twin_event`]).
+    pub fn digital_twin_event(mut self, wanted: bool) -> Self {
+        self.digital_twin_event = wanted;
+        self
+    }
 }
 
 /// What a successful write did.
 ///
-/// It borrows the write's body (through [`WriteOutcome::notification`]), so that a write copies
-/// nothing it does not keep; [`WriteOutcome::into_owned`] detaches it.
+/// It borrows the write's body (through [`WriteOutcome::notification`] and
+/// [`WriteOutcome::event`]), so that a write copies nothing it does not keep;
+/// [`WriteOutcome::into_owned`] detaches it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WriteOutcome<'a> {
@@ -158,6 +180,13 @@ pub struct WriteOutcome<'a> {
     pub etag: String,
     /// What IoT Hub sends the device (desired writes only, S7): the patch with `$version`.
     pub notification: Option<Notification<'a>>,
+    /// What IoT Hub tells the back end (S13): every successful write has one.
+    pub event: ChangeEvent<'a>,
+    /// The digital twin change event (S14): worked out only when
+    /// [`WriteOptions::digital_twin_event`] asks for it (and always by
+    /// [`Twin::patch_digital_twin`]); `None` when not asked for, or when the write left the
+    /// digital twin as it was.
+    pub digital_twin_event: Option<DigitalTwinEvent>,
 }
 
 impl WriteOutcome<'_> {
@@ -168,6 +197,8 @@ impl WriteOutcome<'_> {
             section_version: self.section_version,
             etag: self.etag,
             notification: self.notification.map(Notification::into_owned),
+            event: self.event.into_owned(),
+            digital_twin_event: self.digital_twin_event,
         }
     }
 }
@@ -227,6 +258,8 @@ pub struct Twin {
     sizes: [u64; 3],
     /// How desired's and reported's `$metadata` is held.
     forms: [MetadataForm; 2],
+    /// The ids the change events name, read at the first write (writes never change them).
+    identity: OnceLock<Arc<Identity>>,
 }
 
 /// Twins are equal when their documents are.
@@ -271,6 +304,7 @@ impl Twin {
             doc,
             sizes: [0; 3],
             forms,
+            identity: OnceLock::new(),
         }
     }
 
@@ -360,6 +394,7 @@ impl Twin {
             doc,
             sizes: [0; 3],
             forms,
+            identity: OnceLock::new(),
         };
         for section in Section::ALL {
             twin.sizes[section.index()] = twin.content(section).map(|(k, v)| k.len() as u64 + v.size()).sum();
@@ -670,7 +705,7 @@ impl Twin {
         options: &WriteOptions,
     ) -> Result<WriteOutcome<'b>, Error> {
         let plan = self.plan(section, WriteKind::Patch, section_body(body)?, &options.limits)?;
-        self.write(vec![plan], section, section, options)
+        self.write(vec![plan], WriteKind::Patch, section, section, options)
     }
 
     /// Makes a section's content `body` (S2 replace; `null` members dropped at any depth).
@@ -681,7 +716,7 @@ impl Twin {
         options: &WriteOptions,
     ) -> Result<WriteOutcome<'b>, Error> {
         let plan = self.plan(section, WriteKind::Replace, section_body(body)?, &options.limits)?;
-        self.write(vec![plan], section, section, options)
+        self.write(vec![plan], WriteKind::Replace, section, section, options)
     }
 
     /// IoT Hub's "update twin": merges a twin-shaped body's `tags` and `properties.desired`
@@ -796,7 +831,7 @@ impl Twin {
         } else {
             Section::Tags
         };
-        self.write(plans, main, Section::Desired, options)
+        self.write(plans, kind, main, Section::Desired, options)
     }
 
     /// Checks one section's part of a write and works out what it will do, changing nothing.
@@ -846,6 +881,7 @@ impl Twin {
     fn write<'b>(
         &mut self,
         plans: Vec<Plan<'b>>,
+        kind: WriteKind,
         main: Section,
         versioned: Section,
         options: &WriteOptions,
@@ -870,9 +906,18 @@ impl Twin {
                     .wrapping_add(1),
             ),
         };
+        // Only desired and reported show in the digital twin: a tags write cannot change it.
+        let view_names = (options.digital_twin_event && plans.iter().any(|p| p.section != Section::Tags))
+            .then(|| self.view_names(&plans));
+        let view_before = view_names.as_ref().map(|names| self.digital_twin_of(names));
         let mut notification = None;
+        let properties = self.event_properties(options, kind);
+        let mut event = ChangeEvent::update(properties, version);
         for mut plan in plans {
             let version = section_version.unwrap_or(0);
+            if kind == WriteKind::Patch {
+                event.add_part(plan.section, &plan.body, version);
+            }
             if plan.section == Section::Desired {
                 // A patch notifies its body as given; a replace what the device must merge.
                 let body = match &plan.replacement {
@@ -887,11 +932,19 @@ impl Twin {
         if main != Section::Reported {
             self.doc.insert("etag", Node::String(etag.as_str().into()), NO_STAMP);
         }
+        let digital_twin_event = view_before.zip(view_names).and_then(|(before, names)| {
+            DigitalTwinEvent::between(&before, &self.digital_twin_of(&names), event.properties())
+        });
+        if kind == WriteKind::Replace {
+            event = ChangeEvent::replace(event.properties().clone(), self.event_document());
+        }
         Ok(WriteOutcome {
             version,
             section_version: section_version.filter(|_| main != Section::Tags),
             etag,
             notification,
+            event,
+            digital_twin_event,
         })
     }
 
@@ -1025,6 +1078,71 @@ impl Twin {
                 self.forms[index - 1] = compact(target, true);
             }
             MetadataForm::None => {}
+        }
+    }
+
+    /// The members of desired and reported whose part of the digital twin the write can change:
+    /// those its bodies name, all of a replaced section's, and after a desired write those whose
+    /// `desiredVersion` is desired's `$version`. The rest of the view stays as it is, so the
+    /// digital twin change event needs only these (S14).
+    fn view_names(&self, plans: &[Plan<'_>]) -> Vec<String> {
+        let mut names = Vec::new();
+        for plan in plans.iter().filter(|p| p.section != Section::Tags) {
+            names.extend(plan.body.keys().cloned());
+            if plan.replacement.is_some() {
+                names.extend(self.content(plan.section).map(|(k, _)| k.to_owned()));
+            }
+            if plan.section == Section::Desired {
+                names.extend(self.unversioned_desired_names());
+            }
+        }
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
+    /// A string identity field (`deviceId`, `moduleId`, `modelId`), as stored.
+    pub(crate) fn identity_field(&self, name: &str) -> Option<&str> {
+        self.doc.get(name).and_then(Node::as_str)
+    }
+
+    /// The properties of this twin's change events for a write with `options`.
+    fn event_properties(&self, options: &WriteOptions, kind: WriteKind) -> EventProperties {
+        let identity = self.identity.get_or_init(|| {
+            Arc::new(Identity {
+                device_id: self.identity_field("deviceId").map(Box::from),
+                module_id: self.identity_field("moduleId").map(Box::from),
+            })
+        });
+        EventProperties {
+            identity: Arc::clone(identity),
+            hub_name: options.hub_name.clone(),
+            operation_timestamp: options.now,
+            message_schema: "twinChangeNotification",
+            op_type: match kind {
+                WriteKind::Patch => "updateTwin",
+                WriteKind::Replace => "replaceTwin",
+            },
+        }
+    }
+
+    /// The twin as a replace's change event shows it: `deviceId`, `moduleId`, `etag`, `version`,
+    /// `tags` and `properties`, a copy.
+    fn event_document(&self) -> Twin {
+        let mut doc = Object::new();
+        for (key, value) in self.doc.iter() {
+            if matches!(
+                key,
+                "deviceId" | "moduleId" | "etag" | "version" | "tags" | "properties"
+            ) {
+                doc.insert(key, value.clone(), NO_STAMP);
+            }
+        }
+        Twin {
+            doc,
+            sizes: self.sizes,
+            forms: self.forms.clone(),
+            identity: self.identity.clone(),
         }
     }
 

@@ -251,15 +251,34 @@ fn two_stdin_inputs_are_a_usage_error() {
 #[test]
 fn print_outcome_gives_versions_etag_and_notification() {
     let out = patch_new("desired", br#"{"a": {"b": null}, "c": null}"#, &["--print", "outcome"]).json();
+    let stamp = json!({"$lastUpdated": LATER_7, "$lastUpdatedVersion": 2});
+    let mut metadata = stamp.clone();
+    metadata["a"] = stamp.clone();
     assert_eq!(
         out,
         json!({"version": 3, "sectionVersion": 2, "etag": "AAAAAAAAAAI=",
-               "notification": {"a": {"b": null}, "c": null, "$version": 2}})
+               "notification": {"a": {"b": null}, "c": null, "$version": 2},
+               "event": {"properties": {"deviceId": "devA", "operationTimestamp": LATER_7,
+                                        "iothub-message-schema": "twinChangeNotification", "opType": "updateTwin"},
+                         "body": {"version": 3, "properties": {"desired": {"a": {"b": null}, "c": null,
+                                  "$metadata": metadata, "$version": 2}}}},
+               "digitalTwinEvent": {"properties": {"deviceId": "devA", "operationTimestamp": LATER_7,
+                                        "iothub-message-schema": "digitalTwinChangeNotification", "opType": "updateTwin"},
+                                    "body": [{"op": "add", "path": "/$metadata/a", "value": {"desiredValue": {}, "desiredVersion": 2}}]}})
     );
     let out = patch_new("reported", br#"{"x": 1}"#, &["--print", "outcome"]).json();
     assert_eq!(
-        out,
-        json!({"version": 3, "sectionVersion": 2, "etag": "AAAAAAAAAAE=", "notification": null})
+        (
+            &out["version"],
+            &out["sectionVersion"],
+            &out["etag"],
+            &out["notification"]
+        ),
+        (&json!(3), &json!(2), &json!("AAAAAAAAAAE="), &Value::Null)
+    );
+    assert_eq!(
+        out["digitalTwinEvent"]["body"][1],
+        json!({"op": "add", "path": "/x", "value": 1})
     );
     let out = patch_new("tags", br#"{"x": 1}"#, &["--print", "outcome"]).json();
     assert_eq!(out["sectionVersion"], Value::Null);
@@ -561,9 +580,20 @@ fn section_twin_writes_tags_and_desired_at_once() {
     let body = br#"{"deviceId": "ignored", "tags": {"site": "a"}, "properties": {"desired": {"on": true}}}"#;
     let outcome = patch_new("twin", body, &["--print", "outcome"]).json();
     assert_eq!(
-        outcome,
-        json!({"version": 3, "sectionVersion": 2, "etag": "AAAAAAAAAAI=", "notification": {"on": true, "$version": 2}})
+        (
+            &outcome["version"],
+            &outcome["sectionVersion"],
+            &outcome["etag"],
+            &outcome["notification"]
+        ),
+        (
+            &json!(3),
+            &json!(2),
+            &json!("AAAAAAAAAAI="),
+            &json!({"on": true, "$version": 2})
+        )
     );
+    assert_eq!(outcome["event"]["body"]["tags"], json!({"site": "a"}));
     let refused = patch_new(
         "twin",
         br#"{"tags": {"ok": 1}, "properties": {"reported": {"x": 1}}}"#,
@@ -1148,5 +1178,107 @@ fn configure_refuses_a_malformed_configuration_before_reading_twins() {
         400,
         400004,
         "",
+    );
+}
+
+#[test]
+fn print_event_gives_the_change_event_with_the_hub_named() {
+    let event = patch_new("tags", br#"{"x": 1}"#, &["--print", "event", "--hub-name", "hub1"]).json();
+    assert_eq!(
+        event,
+        json!({"properties": {"deviceId": "devA", "hubName": "hub1", "operationTimestamp": LATER_7,
+                              "iothub-message-schema": "twinChangeNotification", "opType": "updateTwin"},
+               "body": {"version": 3, "tags": {"x": 1}}})
+    );
+    // A replace's event body is the twin after the write.
+    let twin = new_twin();
+    let body = Temp::new(br#"{"x": 1}"#);
+    let event = twindoc(&[
+        "replace",
+        twin.path(),
+        body.path(),
+        "--section",
+        "reported",
+        "--now",
+        LATER,
+        "--print",
+        "event",
+    ])
+    .json();
+    assert_eq!(event["properties"]["opType"], "replaceTwin");
+    assert_eq!(event["body"]["properties"]["reported"]["x"], 1);
+    assert_eq!(event["body"]["version"], 3);
+}
+
+#[test]
+fn print_digital_twin_event_is_null_when_the_digital_twin_is_unchanged() {
+    let tags = patch_new("tags", br#"{"x": 1}"#, &["--print", "digital-twin-event"]);
+    assert_eq!(tags.json(), Value::Null);
+    let reported = patch_new("reported", br#"{"temp": 20}"#, &["--print", "digital-twin-event"]).json();
+    assert_eq!(
+        reported["body"],
+        json!([{"op": "add", "path": "/$metadata/temp", "value": {"lastUpdateTime": LATER_7}},
+               {"op": "add", "path": "/temp", "value": 20}])
+    );
+    assert_eq!(
+        reported["properties"]["iothub-message-schema"],
+        "digitalTwinChangeNotification"
+    );
+}
+
+#[test]
+fn digital_twin_prints_the_view_and_patch_digital_twin_writes_desired() {
+    let twin = new_twin();
+    assert_eq!(
+        twindoc(&["digital-twin", twin.path()]).json(),
+        json!({"$dtId": "devA", "$metadata": {}})
+    );
+    let ops = Temp::new(br#"[{"op": "add", "path": "/fan", "value": {"speed": 2}}]"#);
+    let written = twindoc(&["patch-digital-twin", twin.path(), ops.path(), "--now", LATER]).json();
+    assert_eq!(written["properties"]["desired"]["fan"], json!({"speed": 2}));
+    assert_eq!(written["version"], 3);
+    let outcome = twindoc(&[
+        "patch-digital-twin",
+        twin.path(),
+        ops.path(),
+        "--now",
+        LATER,
+        "--print",
+        "outcome",
+        "--hub-name",
+        "h",
+    ])
+    .json();
+    assert_eq!(outcome["notification"], json!({"fan": {"speed": 2}, "$version": 2}));
+    assert_eq!(outcome["event"]["properties"]["hubName"], "h");
+    assert_eq!(
+        outcome["digitalTwinEvent"]["body"],
+        json!([{"op": "add", "path": "/$metadata/fan", "value": {"desiredValue": {"speed": 2}, "desiredVersion": 2}}])
+    );
+    // In place, then the precondition and a refused operation leave the file as it is.
+    let in_place = twindoc(&["patch-digital-twin", "-i", twin.path(), ops.path(), "--now", LATER]);
+    assert_eq!(
+        (in_place.code, in_place.stdout.as_str()),
+        (Some(0), ""),
+        "{}",
+        in_place.stderr
+    );
+    let after = std::fs::read_to_string(twin.path()).unwrap();
+    assert!(after.contains(r#""fan":{"speed":2}"#), "{after}");
+    twindoc(&[
+        "patch-digital-twin",
+        "-i",
+        twin.path(),
+        ops.path(),
+        "--if-match",
+        "AAAAAAAAAAE=",
+    ])
+    .rejected("PreconditionFailed", 412, 412001, "");
+    let refused = Temp::new(br#"[{"op": "move", "from": "/fan", "path": "/x"}]"#);
+    twindoc(&["patch-digital-twin", "-i", twin.path(), refused.path()]).rejected("InvalidArgument", 400, 400004, "/0");
+    assert_eq!(std::fs::read_to_string(twin.path()).unwrap(), after);
+    assert_eq!(
+        twindoc(&["digital-twin", twin.path()]).json()["$metadata"]["fan"]["desiredValue"],
+        json!({"speed": 2})
     );
 }

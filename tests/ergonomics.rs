@@ -3,7 +3,8 @@
 
 use serde_json::json;
 use twindoc::{
-    DesiredUpdate, DeviceTwin, Error, LastUpdated, Limits, Section, Timestamp, Twin, WriteOptions, WriteOutcome,
+    ChangeEvent, DesiredUpdate, DeviceTwin, DigitalTwinEvent, Error, EventProperties, LastUpdated, Limits, Section,
+    Timestamp, Twin, WriteOptions, WriteOutcome,
 };
 
 fn send_sync<T: Send + Sync + 'static>() {}
@@ -20,6 +21,39 @@ fn public_types_are_send_and_sync() {
     send_sync::<WriteOptions>();
     send_sync::<WriteOutcome>();
     send_sync::<LastUpdated>();
+    send_sync::<ChangeEvent>();
+    send_sync::<EventProperties>();
+    send_sync::<DigitalTwinEvent>();
+}
+
+#[test]
+fn an_outcome_detached_from_its_body_keeps_its_event() {
+    let mut twin = Twin::new_module("devA", "m1", "2026-01-01T00:00:00Z".parse().unwrap());
+    let options = WriteOptions::new("2026-01-01T00:00:01Z".parse().unwrap()).hub_name("hub1");
+    let outcome = {
+        let body = json!({"a": {"b": 1}});
+        twin.patch(Section::Desired, &body, &options).unwrap().into_owned()
+    };
+    let properties = outcome.event.properties();
+    assert_eq!(
+        (properties.device_id(), properties.module_id(), properties.hub_name()),
+        (Some("devA"), Some("m1"), Some("hub1"))
+    );
+    assert_eq!(
+        (properties.message_schema(), properties.op_type()),
+        ("twinChangeNotification", "updateTwin")
+    );
+    assert_eq!(properties.operation_timestamp(), options.now);
+    assert_eq!(
+        outcome.event.body_value()["properties"]["desired"]["a"],
+        json!({"b": 1})
+    );
+    assert_eq!(outcome.event.to_value()["body"], outcome.event.body_value());
+    let mut written = Vec::new();
+    outcome.event.write_json(&mut written).unwrap();
+    assert_eq!(String::from_utf8(written).unwrap(), outcome.event.to_json());
+    // The digital twin event was not asked for.
+    assert_eq!(outcome.digital_twin_event, None);
 }
 
 #[test]

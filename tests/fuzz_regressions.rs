@@ -26,6 +26,9 @@ mod query;
 #[path = "../fuzz/fuzz_targets/checks/configure.rs"]
 mod configure;
 
+#[path = "../fuzz/fuzz_targets/checks/digital_twin.rs"]
+mod digital_twin;
+
 /// Runs `check` on every file of the target's directory; fails naming every input that panics.
 fn replay(target: &str, check: fn(&[u8])) {
     let folder = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -81,4 +84,9 @@ fn query_regressions() {
 #[test]
 fn configure_regressions() {
     replay("configure", configure::run);
+}
+
+#[test]
+fn digital_twin_regressions() {
+    replay("digital_twin", digital_twin::run);
 }

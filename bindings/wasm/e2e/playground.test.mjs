@@ -202,6 +202,48 @@ test("Diff, Delta and Device view show the engine's answers", async () => {
   JSON.parse(await page.textContent("#output"));
 });
 
+test("a write shows its change events; Digital twin shows the view; Patch digital twin writes operations", async () => {
+  await page.fill("#now", "2026-11-28T10:00:00Z");
+  await patch("reported", '{"thermostat1": {"__t": "c", "temp": 21}}');
+  assert.equal(await page.isVisible("#events"), true);
+  const event = JSON.parse(await page.textContent("#event"));
+  assert.equal(event.properties.opType, "updateTwin");
+  assert.equal(event.properties.operationTimestamp, "2026-11-28T10:00:00.0000000Z");
+  assert.deepEqual(event.body.properties.reported.thermostat1, { __t: "c", temp: 21 });
+  // A new component is one add in the digital twin change event.
+  const added = JSON.parse(await page.textContent("#digital-twin-event"));
+  assert.deepEqual(added.body, [{
+    op: "add", path: "/thermostat1", value: { temp: 21, $metadata: { temp: { lastUpdateTime: "2026-11-28T10:00:00.0000000Z" } } },
+  }]);
+
+  await page.click("#digital-twin");
+  const twin = engine.Twin.fromJSON(await twinPane());
+  assert.equal(await page.textContent("#output"), JSON.stringify(twin.digitalTwin(), null, 2));
+  twin.free();
+  assert.equal(await page.isHidden("#events"), true, "a read shows no events");
+
+  await page.fill("#body", '[{"op": "add", "path": "/thermostat1/target", "value": 22}]');
+  await page.click("#patch-digital-twin");
+  assert.equal(await page.isHidden("#error"), true);
+  assert.deepEqual(JSON.parse(await field("notification")), { thermostat1: { __t: "c", target: 22 }, $version: 4 });
+  assert.match(await page.textContent("#digital-twin-event"), /"desiredValue": 22/);
+  await page.fill("#body", "[]");
+  await page.click("#patch-digital-twin");
+  assert.match(await page.textContent("#digital-twin-event"), /^null: the write left the digital twin as it was/);
+
+  // A refused operation is marked in the body and writes nothing.
+  const before = await twinPane();
+  await page.fill("#body", '[\n  {"op": "move", "from": "/a", "path": "/b"}\n]');
+  await page.click("#patch-digital-twin");
+  assert.equal(await errorField("code"), "InvalidArgument");
+  assert.equal(await errorField("path"), "/0");
+  assert.match(await errorField("refused"), /patch of the digital twin was refused/);
+  assert.deepEqual(await marks("#body-marks mark.error"), [["/0", '{"op": "move", "from": "/a", "path": "/b"}']]);
+  assert.equal(await twinPane(), before);
+  for (let i = 0; i < 3; i++) await page.click("#undo");
+  assert.equal(await twinPane(), sampleText);
+});
+
 test("the Query tab runs a query over the sample fleet and shows its rows", async () => {
   await page.click("#tab-query");
   assert.equal(await page.isHidden("#twin-inputs"), true);

@@ -138,6 +138,12 @@ function outcome(answer) {
     get notification() {
       return settle(this, "notification", built().notification);
     },
+    get event() {
+      return settle(this, "event", built().event);
+    },
+    get digitalTwinEvent() {
+      return settle(this, "digitalTwinEvent", built().digitalTwinEvent);
+    },
   };
 }
 

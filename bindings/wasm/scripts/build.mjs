@@ -109,10 +109,13 @@ for (const { dir } of builds) {
 // twin text to 300,094 (137,566); issue #13 (a lean boundary, twin text read straight into the
 // compact twin, -Oz instead of -O3) made it 321,827 (147,893); automatic configurations (S12:
 // reading and checking them, ranking, painting, configured stamps, statuses, metrics, their glue)
-// add about 33 KB raw (14 KB gzipped), with no new dependency. Its 100 KB gzipped target is not
+// add about 33 KB raw (14 KB gzipped), with no new dependency; change events and the digital twin
+// (S13, S14: the events' serializers, the view, its change walk and the Update Digital Twin
+// operation, whose RFC 6902 operations are read by hand rather than by json-patch's Deserialize,
+// which alone was 57 KB) about 48 KB raw (21 KB gzipped). Its 100 KB gzipped target is not
 // met: benches/README.md shows what the module holds.
 const web = sizes["pkg-web"];
-const budget = { raw: 380 * 1000, gzipped: 175 * 1000 };
+const budget = { raw: 430 * 1000, gzipped: 195 * 1000 };
 for (const measure of ["raw", "gzipped"]) {
   if (web[measure] > budget[measure]) {
     throw new Error(`the web module is ${web[measure]} bytes ${measure}, over its budget of ${budget[measure]}`);

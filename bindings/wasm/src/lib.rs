@@ -10,6 +10,7 @@
 
 mod configuration;
 mod convert;
+mod events;
 
 use js_sys::{Array, Date, Function, Reflect};
 use serde_json::Value;
@@ -179,7 +180,7 @@ fn write_options(options: &JsValue) -> Result<WriteOptions, Error> {
     if let Some(version) = member(options, "ifVersion")? {
         write.if_version = Some(count(&version, "/ifVersion")?);
     }
-    Ok(write)
+    events::event_options(options, write)
 }
 
 /// A section name, or `None` for `"twin"` (a twin-level write); an unknown name's error lists

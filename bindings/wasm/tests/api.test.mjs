@@ -31,11 +31,13 @@ test("a new twin has IoT Hub's shape, and writes count as S5 says", () => {
   const twin = new Twin("devA", { now: T0 });
   assert.equal(twin.etag, "AAAAAAAAAAE=");
   assert.equal(twin.version, 2);
-  const outcome = twin.patch("desired", { interval: 5 }, at(1));
+  const { event, digitalTwinEvent, ...outcome } = twin.patch("desired", { interval: 5 }, at(1));
   assert.deepEqual(outcome, { version: 3, sectionVersion: 2, etag: "AAAAAAAAAAI=", notification: { interval: 5, $version: 2 } });
-  assert.deepEqual(twin.patch("reported", '{"wifi": {"ip": "10.0.0.2"}}', at(2)), {
-    version: 4, sectionVersion: 2, etag: "AAAAAAAAAAI=", notification: null,
-  });
+  assert.equal(event.body.properties.desired.$version, 2);
+  assert.equal(digitalTwinEvent, null, "not asked for");
+  const { event: reportedEvent, ...reported } = twin.patch("reported", '{"wifi": {"ip": "10.0.0.2"}}', at(2));
+  assert.deepEqual(reported, { version: 4, sectionVersion: 2, etag: "AAAAAAAAAAI=", notification: null, digitalTwinEvent: null });
+  assert.deepEqual(reportedEvent.body.properties.reported.wifi, { ip: "10.0.0.2" });
   assert.deepEqual(twin.patch("tags", { site: "a" }, { ...at(3), ifMatch: '"AAAAAAAAAAI="' }).sectionVersion, null);
   assert.equal(twin.etag, "AAAAAAAAAAM=");
   assert.deepEqual(twin.deviceView(), { desired: { interval: 5, $version: 2 }, reported: { wifi: { ip: "10.0.0.2" }, $version: 2 } });
@@ -428,4 +430,51 @@ test("the README's JavaScript examples are the ones types.test.mjs type-checks, 
   assert.ok(blocks.length > 0, "the section has JavaScript examples");
   const checked = readFileSync(new URL("readme-examples.cjs", import.meta.url), "utf8");
   for (const block of blocks) assert.ok(checked.includes(block), `tests/readme-examples.cjs holds, verbatim:\n${block}`);
+});
+
+test("every write's outcome has its change event; the digital twin event when asked for", () => {
+  const twin = new Twin("devA", { moduleId: "m1", now: T0 });
+  const time = "2026-01-01T00:00:01.0000000Z";
+  const { event, digitalTwinEvent } = twin.patch("reported", { temp: 20 }, { ...at(1), hubName: "hub1", digitalTwinEvent: true });
+  assert.deepEqual(event.properties, {
+    deviceId: "devA", moduleId: "m1", hubName: "hub1", operationTimestamp: time,
+    "iothub-message-schema": "twinChangeNotification", opType: "updateTwin",
+  });
+  assert.deepEqual(event.body, {
+    version: 3, properties: { reported: { temp: 20, $metadata: { $lastUpdated: time, temp: { $lastUpdated: time } }, $version: 2 } },
+  });
+  assert.equal(digitalTwinEvent.properties["iothub-message-schema"], "digitalTwinChangeNotification");
+  assert.deepEqual(digitalTwinEvent.body, [
+    { op: "add", path: "/$metadata/temp", value: { lastUpdateTime: time } },
+    { op: "add", path: "/temp", value: 20 },
+  ]);
+  // A replace's event body is the twin after the write.
+  const replaced = twin.replace("tags", { site: "a" }, at(2)).event;
+  assert.equal(replaced.properties.opType, "replaceTwin");
+  assert.deepEqual(replaced.body.tags, { site: "a" });
+  assert.equal(replaced.body.version, twin.version);
+  throwsTwinError(() => twin.patch("tags", {}, { ...at(3), hubName: 5 }), "InvalidArgument", "/hubName");
+  throwsTwinError(() => twin.patch("tags", {}, { ...at(3), digitalTwinEvent: "yes" }), "InvalidArgument", "/digitalTwinEvent");
+});
+
+test("digitalTwin() is the Plug and Play view; patchDigitalTwin writes operations on it as one desired patch", () => {
+  const twin = new Twin("devA", { now: T0 });
+  twin.patch("reported", { thermostat1: { __t: "c", temp: 20 } }, at(1));
+  const time = "2026-01-01T00:00:01.0000000Z";
+  assert.equal(
+    JSON.stringify(twin.digitalTwin()),
+    JSON.stringify({ $dtId: "devA", thermostat1: { temp: 20, $metadata: { temp: { lastUpdateTime: time } } }, $metadata: {} }),
+  );
+  const outcome = twin.patchDigitalTwin([{ op: "add", path: "/thermostat1/target", value: 21 }], at(2));
+  assert.deepEqual(outcome.notification, { thermostat1: { __t: "c", target: 21 }, $version: 2 });
+  assert.deepEqual(outcome.digitalTwinEvent.body, [
+    { op: "add", path: "/thermostat1/$metadata/target", value: { desiredValue: 21, desiredVersion: 2 } },
+  ]);
+  // JSON text works too; a refused operation throws and writes nothing.
+  const again = twin.patchDigitalTwin('[{"op": "remove", "path": "/thermostat1/target"}]', { ...at(3), ifMatch: twin.etag });
+  assert.deepEqual(again.notification, { thermostat1: { __t: "c", target: null }, $version: 3 });
+  const before = twin.toString();
+  throwsTwinError(() => twin.patchDigitalTwin([{ op: "test", path: "/thermostat1/temp", value: 20 }], at(4)), "InvalidArgument", "/0");
+  throwsTwinError(() => twin.patchDigitalTwin([{ op: "add", path: "/x", value: 1 }], { ...at(4), ifMatch: "nope" }), "PreconditionFailed", "");
+  assert.equal(twin.toString(), before);
 });

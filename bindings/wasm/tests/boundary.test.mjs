@@ -213,10 +213,16 @@ test("a write's outcome is built when read, a plain object with the engine's mem
   const first = twin.patch("desired", { fan: { speed: 4 } }, at(3));
   const second = twin.patch("tags", { site: "b" }, at(4));
   // An outcome keeps its own write's answer, read after later writes.
-  assert.deepEqual(second, { version: 6, sectionVersion: null, etag: "AAAAAAAAAAU=", notification: null });
-  assert.deepEqual(first, { version: 5, sectionVersion: 3, etag: "AAAAAAAAAAQ=", notification: { fan: { speed: 4 }, $version: 3 } });
+  const tagsEvent = {
+    properties: { deviceId: "devA", operationTimestamp: "2026-01-01T00:00:04.0000000Z", "iothub-message-schema": "twinChangeNotification", opType: "updateTwin" },
+    body: { version: 6, tags: { site: "b" } },
+  };
+  assert.deepEqual(second, { version: 6, sectionVersion: null, etag: "AAAAAAAAAAU=", notification: null, event: tagsEvent, digitalTwinEvent: null });
+  const { event, digitalTwinEvent, ...written } = first;
+  assert.deepEqual(written, { version: 5, sectionVersion: 3, etag: "AAAAAAAAAAQ=", notification: { fan: { speed: 4 }, $version: 3 } });
+  assert.deepEqual([event.body.version, event.body.properties.desired.fan, digitalTwinEvent], [5, { speed: 4 }, null]);
   assert.equal(Object.getPrototypeOf(first), Object.prototype);
-  assert.deepEqual(Object.keys(first), ["version", "sectionVersion", "etag", "notification"]);
+  assert.deepEqual(Object.keys(first), ["version", "sectionVersion", "etag", "notification", "event", "digitalTwinEvent"]);
   assert.equal(first.notification, first.notification, "built once");
   const third = twin.patch("desired", { keep: 2 }, at(5));
   assert.deepEqual(JSON.parse(JSON.stringify(third)), { ...third });
@@ -271,6 +277,8 @@ test("an outcome's etag is exact whatever it holds", () => {
     assert.equal(outcome.etag, twin.etag, JSON.stringify(etag));
     assert.deepEqual([outcome.version, outcome.sectionVersion, outcome.notification], [twin.version, null, null]);
     const desired = twin.patch("desired", { b: 1 }, at(2));
-    assert.deepEqual({ ...desired }, { version: twin.version, sectionVersion: 2, etag: twin.etag, notification: { b: 1, $version: 2 } });
+    const { event, digitalTwinEvent, ...written } = desired;
+    assert.deepEqual(written, { version: twin.version, sectionVersion: 2, etag: twin.etag, notification: { b: 1, $version: 2 } });
+    assert.deepEqual([event.body.version, event.body.properties.desired.b, digitalTwinEvent], [twin.version, 1, null]);
   }
 });

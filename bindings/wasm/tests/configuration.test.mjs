@@ -54,7 +54,9 @@ test("Twin.applyConfigurations writes once, then nothing, and throws on a malfor
   const twin = new Twin("a", { now: NOW });
   const first = twin.applyConfigurations(configurations, { now: "2026-12-02T00:00:00Z" });
   assert.deepEqual(first.statuses, { base: "applied" });
-  assert.deepEqual(first.outcome, { version: 3, sectionVersion: 2, etag: "AAAAAAAAAAI=", notification: { mode: "eco", $version: 2 } });
+  const { event, digitalTwinEvent, ...written } = first.outcome;
+  assert.deepEqual(written, { version: 3, sectionVersion: 2, etag: "AAAAAAAAAAI=", notification: { mode: "eco", $version: 2 } });
+  assert.deepEqual([event.properties.opType, event.body.properties.desired.mode, digitalTwinEvent], ["updateTwin", "eco", null]);
   const second = twin.applyConfigurations(configurations, { now: "2026-12-03T00:00:00Z" });
   assert.deepEqual(second, { statuses: { base: "applied" }, outcome: null });
   assert.equal(twin.version, 3);

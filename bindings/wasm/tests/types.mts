@@ -5,8 +5,9 @@ import {
   writablePropertyAck,
 } from "twindoc";
 import type {
-  Configuration, ConfigurationApplication, ConfigurationMetrics, ConfiguredFleet, DesiredNotification, DesiredPatchOutcome, DeviceView, FullTwinOutcome, JsonObject, JsonPatchOperation, LastUpdated,
-  QueryRow, SectionName, ValidationResult, WriteOptions, WriteOutcome,
+  Configuration, ConfigurationApplication, ConfigurationMetrics, ConfiguredFleet, DesiredNotification, DesiredPatchOutcome,
+  DeviceView, DigitalTwin, DigitalTwinChangeEvent, DigitalTwinOperation, EventProperties, FullTwinOutcome, JsonObject,
+  JsonPatchOperation, LastUpdated, QueryRow, SectionName, TwinChangeEvent, ValidationResult, WriteOptions, WriteOutcome,
 } from "twindoc";
 import init, { Twin as WebTwin, TwinError as WebTwinError } from "twindoc/web";
 
@@ -23,6 +24,27 @@ if (outcome.notification) {
   void desiredVersion;
 }
 twin.replace("twin", '{"tags": {}}');
+const eventOptions: WriteOptions = { now: 0, hubName: "hub1", digitalTwinEvent: true };
+const written: WriteOutcome = twin.patch("reported", { temp: 20 }, eventOptions);
+const changeEvent: TwinChangeEvent = written.event;
+const eventProperties: EventProperties = changeEvent.properties;
+const schema: "twinChangeNotification" | "digitalTwinChangeNotification" = eventProperties["iothub-message-schema"];
+const opType: "updateTwin" | "replaceTwin" = eventProperties.opType;
+const eventBody: JsonObject = changeEvent.body;
+// @ts-expect-error: the digital twin event is null unless asked for and the view changed
+const uncheckedEvent: DigitalTwinChangeEvent = written.digitalTwinEvent;
+const viewChanges: JsonPatchOperation[] = written.digitalTwinEvent?.body ?? [];
+const digital: DigitalTwin = twin.digitalTwin();
+const dtId: string | undefined = digital.$dtId;
+const dtMetadata: JsonObject = digital.$metadata;
+const dtOperations: DigitalTwinOperation[] = [{ op: "add", path: "/thermostat1/target", value: 21 }];
+const dtOutcome: WriteOutcome = twin.patchDigitalTwin(dtOperations, { now: 1, ifMatch: twin.etag });
+twin.patchDigitalTwin('[{"op": "remove", "path": "/target"}]');
+// @ts-expect-error: move, copy and test are refused
+twin.patchDigitalTwin([{ op: "move", from: "/a", path: "/b" }]);
+// @ts-expect-error: hubName is a string
+twin.patch("tags", {}, { hubName: 5 });
+void [schema, opType, eventBody, uncheckedEvent, viewChanges, dtId, dtMetadata, dtOutcome.digitalTwinEvent, eventProperties.hubName];
 for (const section of ["tags", "desired", "reported"] as SectionName[]) {
   const size: number = twin.size(section);
   const updated: LastUpdated | null = twin.lastUpdated(section, "");
@@ -99,12 +121,12 @@ const metrics: ConfigurationMetrics | undefined = fleet.metrics["eco"];
 const failed: (string | null)[] = fleet.failures.map((failure) => `${failure.deviceId} ${failure.error.code}`);
 const one: ConfigurationApplication = twin.applyConfigurations(configuration, { limits: "none" });
 const status: "applied" | "targeted" | undefined = one.statuses["eco"];
-const written: number | undefined = one.outcome?.version;
+const configuredVersion: number | undefined = one.outcome?.version;
 // @ts-expect-error: a configuration has content
 const contentless: Configuration = { id: "x", targetCondition: "*" };
 // @ts-expect-error: the twins are an array
 applyConfigurations(configuration, twin);
-void [fleet.twins.length, metrics?.appliedCount, failed, status, written, contentless];
+void [fleet.twins.length, metrics?.appliedCount, failed, status, configuredVersion, contentless];
 
 try {
   twin.patch("reported", { "wifi.ip": "10.0.0.2" });

@@ -42,20 +42,31 @@ function writeOptions() {
 
 function write(kind) {
   const section = $("section").value;
+  // The digital twin event is asked for: the playground shows both events of each write.
+  applyWrite(`${kind} ${section}`, (twin) => twin[kind](section, $("body").value, { ...writeOptions(), digitalTwinEvent: true }));
+}
+
+/** The body pane's RFC 6902 operations on the digital twin, as one desired write (S14). */
+function patchDigitalTwin() {
+  applyWrite("patch of the digital twin", (twin) => twin.patchDigitalTwin($("body").value, writeOptions()));
+}
+
+/** Makes the write `call` on the twin pane's twin, and shows the new twin and the outcome. */
+function applyWrite(title, call) {
   const before = $("twin").value;
   const { outcome, after } = withTwin(before, (twin) => {
     try {
-      const outcome = twin[kind](section, $("body").value, writeOptions());
+      const outcome = call(twin);
       // toString() is the engine's JSON text, in its member order and with its exact numbers.
       return { outcome, after: pretty(twin.toString()) };
     } catch (error) {
-      error.refused = `${kind} ${section}`;
+      error.refused = title;
       throw blame(error, "body");
     }
   });
   undoStack.push(before);
   $("twin").value = after;
-  showTwinChange(`${kind} ${section}`, before, after, outcome);
+  showTwinChange(title, before, after, outcome);
 }
 
 function undo() {
@@ -129,8 +140,10 @@ function showTwinChange(title, before, after, outcome) {
   const marks = operations
     .filter((op) => op.op !== "remove" && spans.has(op.path))
     .map((op) => [op.path, spans.get(op.path)]);
+  const { event, digitalTwinEvent, ...fields } = outcome;
   showTitle(title);
-  showOutcome(outcome);
+  showOutcome(fields);
+  showEvents(event, digitalTwinEvent);
   showChanges(operations);
   paint($("output"), after, marks, "changed");
   // Scroll to the first change below the twin's own etag and version, the part that was written.
@@ -150,6 +163,14 @@ function showOutcome(fields) {
     dd.dataset.field = name;
     $("outcome").append(element("dt", name), dd);
   }
+}
+
+/** Shows a write's twin change event and digital twin change event (none after an undo). */
+function showEvents(event, digitalTwinEvent) {
+  $("events").hidden = event === undefined;
+  $("event").textContent = event === undefined ? "" : pretty(JSON.stringify(event));
+  $("digital-twin-event").textContent =
+    digitalTwinEvent ? pretty(JSON.stringify(digitalTwinEvent)) : "null: the write left the digital twin as it was";
 }
 
 function showChanges(operations) {
@@ -226,7 +247,10 @@ function syncScroll(pane) {
 
 function clearResult() {
   $("error").hidden = true;
-  for (const id of ["outcome", "changes", "output", "twin-marks", "body-marks", "fleet-marks"]) $(id).replaceChildren();
+  for (const id of ["outcome", "changes", "output", "twin-marks", "body-marks", "fleet-marks", "event", "digital-twin-event"]) {
+    $(id).replaceChildren();
+  }
+  $("events").hidden = true;
   showTitle("");
   for (const field of document.querySelectorAll(".bad")) field.classList.remove("bad");
 }
@@ -267,6 +291,8 @@ action("replace", () => write("replace"));
 action("diff", diffPanes);
 action("delta", () => readTwin("delta: what the device has not reached yet", (twin) => twin.delta()));
 action("device-view", () => readTwin("device view: what the device sees", (twin) => twin.deviceView()));
+action("digital-twin", () => readTwin("digital twin: the IoT Plug and Play view", (twin) => twin.digitalTwin()));
+action("patch-digital-twin", patchDigitalTwin);
 action("undo", undo);
 action("run-query", runQuery);
 $("tab-twin").addEventListener("click", () => showTab("twin"));
