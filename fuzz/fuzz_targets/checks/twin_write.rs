@@ -92,10 +92,9 @@ impl Write {
             }
             2 => options = options.if_match(format!("{}x", twin.etag().unwrap_or_default())),
             _ => {
-                let current = twin.section_version(section);
-                options = options.if_version(current.unwrap_or(0));
-                must_fail = current.is_none();
-                must_fail |= section == Section::Tags;
+                // A missing `$version` reads as 0; tags have none, so they always fail.
+                options = options.if_version(twin.section_version(section).unwrap_or(0));
+                must_fail = section == Section::Tags;
             }
         }
         must_fail |= selector / 18 % 4 == 2;
