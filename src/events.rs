@@ -8,8 +8,10 @@ use std::sync::Arc;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
+use crate::error::{Error, ErrorKind};
 use crate::names::{LAST_UPDATED, LAST_UPDATED_VERSION, METADATA, VERSION};
-use crate::{Section, Timestamp, Twin};
+use crate::twin::WriteKind;
+use crate::{Section, Timestamp, Twin, WriteOptions};
 
 /// Who a twin is, as its change events name it: shared by the events of all its writes, so that
 /// a write whose event is not read copies no id.
@@ -86,10 +88,17 @@ impl Serialize for EventProperties {
 
 /// A written body, borrowed from the write (or, for a twin-level null part, owned): kept small,
 /// since every outcome carries up to three.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 enum Body<'a> {
     Borrowed(&'a Map<String, Value>),
     Owned(Box<Map<String, Value>>),
+}
+
+/// Bodies compare by what they hold, borrowed or owned alike.
+impl PartialEq for Body<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
 }
 
 impl<'a> Body<'a> {
@@ -208,6 +217,40 @@ impl<'a> ChangeEvent<'a> {
                 Section::Reported => *reported = Some(WrittenPart { body, version }),
             }
         }
+    }
+
+    /// The change event of a patch of one section, built again after the write from its body:
+    /// equal to the [`WriteOutcome::event`](crate::WriteOutcome::event) of the
+    /// `twin.patch(section, body, options)` whose outcome gave `version` and `section_version`
+    /// (`None` for tags). It is for a caller that keeps the body and builds the event only when
+    /// it is read: the JavaScript package does, since printing every unread event would cost a
+    /// write a third of its time there. A body that is not an object is `NotAnObject`.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use twindoc::{ChangeEvent, Section, Twin, WriteOptions};
+    /// let mut twin = Twin::new("devA", "2026-11-28T10:00:00Z".parse()?);
+    /// let options = WriteOptions::new("2026-11-28T10:00:01Z".parse()?);
+    /// let patch = json!({"fan": {"speed": 3}});
+    /// let outcome = twin.patch(Section::Desired, &patch, &options)?.into_owned();
+    /// let later = ChangeEvent::of_patch(&twin, Section::Desired, &patch, outcome.version, outcome.section_version, &options)?;
+    /// assert_eq!(later, outcome.event);
+    /// # Ok::<(), twindoc::Error>(())
+    /// ```
+    pub fn of_patch(
+        twin: &Twin,
+        section: Section,
+        body: &'a Value,
+        version: u64,
+        section_version: Option<u64>,
+        options: &WriteOptions,
+    ) -> Result<Self, Error> {
+        let Value::Object(body) = body else {
+            return Err(Error::new(ErrorKind::NotAnObject, "", "the body must be a JSON object"));
+        };
+        let mut event = ChangeEvent::update(twin.event_properties(options, WriteKind::Patch), version);
+        event.add_part(section, &Cow::Borrowed(body), section_version.unwrap_or(0));
+        Ok(event)
     }
 
     /// The event of a replace: `twin` is the twin after the write, limited to what the event

@@ -237,7 +237,7 @@ struct Plan<'b> {
 }
 
 #[derive(Clone, Copy, PartialEq)]
-enum WriteKind {
+pub(crate) enum WriteKind {
     Patch,
     Replace,
 }
@@ -1107,7 +1107,7 @@ impl Twin {
     }
 
     /// The properties of this twin's change events for a write with `options`.
-    fn event_properties(&self, options: &WriteOptions, kind: WriteKind) -> EventProperties {
+    pub(crate) fn event_properties(&self, options: &WriteOptions, kind: WriteKind) -> EventProperties {
         let identity = self.identity.get_or_init(|| {
             Arc::new(Identity {
                 device_id: self.identity_field("deviceId").map(Box::from),

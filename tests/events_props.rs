@@ -90,6 +90,35 @@ proptest! {
         ..ProptestConfig::default()
     })]
 
+    /// A section patch's event built again after the write from its body
+    /// (`ChangeEvent::of_patch`, what the JavaScript package does when an event is read) is the
+    /// write's own event, even after later writes.
+    #[test]
+    fn a_patch_event_built_again_from_its_body_is_the_write_s_event(
+        writes in prop::collection::vec((prop::sample::select(Section::ALL.to_vec()), body()), 1..8),
+        hub in prop::option::of("[a-z]{1,4}"),
+    ) {
+        let mut twin = Twin::new_module("devA", "m1", time(0));
+        let mut events = Vec::new();
+        for (i, (section, body)) in writes.iter().enumerate() {
+            let mut options = WriteOptions::new(time(i as i64 + 1));
+            if let Some(hub) = &hub {
+                options = options.hub_name(hub.as_str());
+            }
+            let outcome = twin.patch(*section, body, &options).expect("the generated writes are valid");
+            let again = twindoc::ChangeEvent::of_patch(&twin, *section, body, outcome.version, outcome.section_version, &options)
+                .expect("an object body");
+            prop_assert_eq!(&again, &outcome.event);
+            events.push((outcome.event.into_owned(), *section, body, outcome.version, outcome.section_version, options));
+        }
+        for (event, section, body, version, section_version, options) in &events {
+            let again = twindoc::ChangeEvent::of_patch(&twin, *section, body, *version, *section_version, options)
+                .expect("an object body");
+            prop_assert_eq!(&again, event);
+            prop_assert_eq!(again.to_json(), event.to_json());
+        }
+    }
+
     /// S13: each part of an update event, merged into the section before the write (its
     /// `$metadata` and `$version` set aside), gives the section after; its `$metadata` holds the
     /// twin's own stamps for the nodes it names, and its `$version` is the section's.

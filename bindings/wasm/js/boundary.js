@@ -122,8 +122,12 @@ function settle(target, name, value) {
  * etag (n UTF-16 units) and the outcome's JSON text. The `WriteOutcome` of the types: a plain
  * object, its numbers and etag read at once, its other members getters until first read (the
  * JSON text parsed then). A member built on demand is one more getter line.
+ *
+ * A section patch whose body crossed as a string leaves its change event out of the text: the
+ * event is built from that text (with the write's time and hub name, read now) when first read,
+ * by the twin that made the write (`__patchEvent`), so an event nobody reads is never printed.
  */
-function outcome(answer) {
+function outcome(answer, twin, args) {
   const first = answer.indexOf(" ");
   const second = answer.indexOf(" ", first + 1);
   const third = answer.indexOf(" ", second + 1);
@@ -131,15 +135,27 @@ function outcome(answer) {
   const sectionVersion = answer.slice(first + 1, second);
   let whole;
   const built = () => (whole ??= JSON.parse(answer.slice(etagEnd)));
+  const section = args[0];
+  const body = args[1];
+  const later = twin !== undefined && typeof body === "string" && section !== "twin";
+  const options = later ? args[2] : undefined;
+  const now = options?.now;
+  const hubName = options?.hubName;
+  const version = Number(answer.slice(0, first));
+  const writtenSectionVersion = sectionVersion === "null" ? null : Number(sectionVersion);
   return {
-    version: Number(answer.slice(0, first)),
-    sectionVersion: sectionVersion === "null" ? null : Number(sectionVersion),
+    version,
+    sectionVersion: writtenSectionVersion,
     etag: answer.slice(third + 1, etagEnd),
     get notification() {
       return settle(this, "notification", built().notification);
     },
     get event() {
-      return settle(this, "event", built().event);
+      const written = built();
+      const event = "event" in written || !later
+        ? written.event
+        : JSON.parse(twin.__patchEvent(section, body, version, writtenSectionVersion, { now, hubName }));
+      return settle(this, "event", event);
     },
     get digitalTwinEvent() {
       return settle(this, "digitalTwinEvent", built().digitalTwinEvent);
@@ -153,7 +169,7 @@ function leanArguments(owner, name, documents, after = (answer) => answer) {
   owner[name] = {
     [name](...args) {
       for (const index of documents) args[index] = lean(args[index]);
-      return after(inner.apply(this, args));
+      return after(inner.apply(this, args), this, args);
     },
   }[name];
 }
@@ -166,7 +182,7 @@ export function install(glue) {
   const { Twin, DeviceTwin } = glue;
   leanArguments(Twin, "fromJSON", [0]);
   leanArguments(Twin.prototype, "patch", [1], outcome);
-  leanArguments(Twin.prototype, "replace", [1], outcome);
+  leanArguments(Twin.prototype, "replace", [1], (answer) => outcome(answer, undefined, []));
   leanArguments(DeviceTwin, "fromDeviceView", [0]);
   for (const name of ["applyDesiredPatch", "applyFullTwin", "report"]) leanArguments(DeviceTwin.prototype, name, [0]);
   const functions = {};

@@ -196,6 +196,14 @@ fn section(name: &str) -> Result<Option<Section>, Error> {
     }
 }
 
+/// A write's outcome as the entry point reads it when its change event is built later.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OutcomeWithoutEvent<'o, 'b> {
+    notification: &'o Option<twindoc::Notification<'b>>,
+    digital_twin_event: &'o Option<twindoc::DigitalTwinEvent>,
+}
+
 /// A device or module twin, held in WebAssembly memory.
 #[wasm_bindgen(js_name = Twin)]
 pub struct JsTwin {
@@ -269,6 +277,9 @@ impl JsTwin {
     fn write(&mut self, section_name: &str, body: &JsValue, options: &JsValue, replace: bool) -> Result<String, Error> {
         let options = write_options(options)?;
         let section = section(section_name)?;
+        // A section patch given as a string: the entry point keeps the text and asks for the
+        // change event only when it is read (`__patchEvent`), so an unread one is never printed.
+        let event_later = section.is_some() && !replace && body.is_string();
         let body = input(body, &options.limits)?;
         let outcome = match (section, replace) {
             (Some(section), false) => self.twin.patch(section, &body, &options)?,
@@ -283,11 +294,48 @@ impl JsTwin {
             .section_version
             .map_or_else(|| "null".to_owned(), |v| v.to_string());
         let units = outcome.etag.encode_utf16().count();
-        let json = serde_json::to_string(&outcome).unwrap_or_default();
+        let json = match event_later {
+            true => serde_json::to_string(&OutcomeWithoutEvent {
+                notification: &outcome.notification,
+                digital_twin_event: &outcome.digital_twin_event,
+            }),
+            false => serde_json::to_string(&outcome),
+        }
+        .unwrap_or_default();
         Ok(format!(
             "{} {section_version} {units} {}{json}",
             outcome.version, outcome.etag
         ))
+    }
+
+    /// The change event of a section patch this twin made with `body` (its text) and `options`,
+    /// whose outcome gave `version` and `section_version`: the entry point asks for it when an
+    /// outcome's `event` is first read. Hidden: not API.
+    #[wasm_bindgen(js_name = __patchEvent, skip_typescript)]
+    pub fn patch_event(
+        &self,
+        section_name: &str,
+        body: &str,
+        version: f64,
+        section_version: Option<f64>,
+        options: JsValue,
+    ) -> Result<String, JsValue> {
+        let event = || -> Result<String, Error> {
+            let options = write_options(&options)?;
+            let section = section(section_name)?.ok_or_else(|| argument("/section", "a section patch's event"))?;
+            let body = twindoc::parse_json(body, &Limits::none())?;
+            // The versions came out of this twin's write as exact integers.
+            let event = twindoc::ChangeEvent::of_patch(
+                &self.twin,
+                section,
+                &body,
+                version as u64,
+                section_version.map(|v| v as u64),
+                &options,
+            )?;
+            Ok(event.to_json())
+        };
+        event().map_err(js_error)
     }
 
     /// The etag (`""` for a twin read without one).

@@ -282,3 +282,39 @@ test("an outcome's etag is exact whatever it holds", () => {
     assert.deepEqual([event.body.version, event.body.properties.desired.b, digitalTwinEvent], [twin.version, 1, null]);
   }
 });
+
+test("a section patch's change event, built when read from its text, is the one the bytes route prints at once", () => {
+  const lazy = base();
+  const eager = base();
+  const bodies = [
+    ["desired", { fan: { speed: 3, mode: null }, added: { deep: [1, "x"] } }],
+    ["reported", { fan: { speed: { value: 3, ac: 200, av: 3 } }, thermostat: { __t: "c", t: 21.5 } }],
+    ["tags", { site: "b", floor: { n: 2 } }],
+    ["desired", {}],
+  ];
+  const outcomes = [];
+  for (const [i, [section, body]] of bodies.entries()) {
+    const options = { ...at(10 + i), hubName: "hub1" };
+    const text = JSON.stringify(body);
+    const later = lazy.patch(section, text, options);
+    const atOnce = eager.patch(section, encoder.encode(text), options);
+    outcomes.push([later, atOnce, section]);
+    // Changing the options afterwards does not change the event: its time was read at the write.
+    options.now = "2030-01-01T00:00:00Z";
+    options.hubName = "other";
+  }
+  // Read after every later write: each event is its own write's.
+  for (const [later, atOnce, section] of outcomes) {
+    assert.deepEqual(later.event, atOnce.event, section);
+    assert.equal(later.event.properties.hubName, "hub1");
+    assert.equal(later.event.body.version, later.version);
+  }
+  // A module twin's events name the module; a twin-level patch and a replace print theirs at once.
+  const module = new Twin("devA", { now: T0, moduleId: "m1" });
+  const modulePatch = module.patch("desired", "{\"a\": 1}", at(20));
+  assert.deepEqual([modulePatch.event.properties.deviceId, modulePatch.event.properties.moduleId], ["devA", "m1"]);
+  const twinLevel = lazy.patch("twin", "{\"tags\": {\"x\": 1}}", at(21));
+  assert.deepEqual(twinLevel.event.body, { version: twinLevel.version, tags: { x: 1 } });
+  const replaced = lazy.replace("tags", "{\"y\": 2}", at(22));
+  assert.equal(replaced.event.properties.opType, "replaceTwin");
+});
