@@ -34,8 +34,11 @@ if (cli !== pinned) {
 const wasmOpt = join(here, "node_modules", ".bin", "wasm-opt");
 const features = ["bulk-memory", "nontrapping-float-to-int", "reference-types", "multivalue", "sign-ext", "mutable-globals"];
 const builds = [
-  { target: "nodejs", dir: "pkg", profile: "wasm-node", opt: "-O3" },
-  { target: "web", dir: "pkg-web", profile: "wasm-release", opt: "-Oz" },
+  { target: "nodejs", dir: "pkg", profile: "wasm-node", opt: ["-O3"] },
+  // --converge: -Oz again until the module stops shrinking. --low-memory-unused: lets wasm-opt
+  // fold a small constant added to a pointer into the load or store's offset, assuming the sum
+  // never wraps past 2^32 into the first 1024 bytes; Rust's pointers lie far below 2^32 - 1024.
+  { target: "web", dir: "pkg-web", profile: "wasm-release", opt: ["-Oz", "--converge", "--low-memory-unused"] },
 ];
 
 for (const { target, dir, profile, opt } of builds) {
@@ -49,7 +52,7 @@ for (const { target, dir, profile, opt } of builds) {
   mkdirSync(out, { recursive: true });
   run("wasm-bindgen", ["--target", target, "--remove-name-section", "--remove-producers-section", "--out-dir", out, wasm]);
   const bg = join(out, "twindoc_wasm_bg.wasm");
-  run(wasmOpt, [opt, ...features.map((f) => `--enable-${f}`), bg, "-o", bg]);
+  run(wasmOpt, [...opt, ...features.map((f) => `--enable-${f}`), bg, "-o", bg]);
   // TwinError, which the glue imports from ./twin_error.js and the entry point (index.js) exports
   // beside the glue's exports (wasm-bindgen exports no imported class).
   const twinError = readFileSync(join(here, "js", "twin_error.js"), "utf8");
