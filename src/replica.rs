@@ -262,6 +262,9 @@ impl DeviceTwin {
             let before = members_size(self.local.iter());
             let after = i128::from(before) + size_change(&self.local, body);
             if after > i128::from(max) && after > i128::from(before) {
+                // Printed as a u64 (above `max`, so positive; a size in bytes, so within u64): an
+                // i128's Display would be linked into the WebAssembly module for this one message.
+                let after = u64::try_from(after).unwrap_or(u64::MAX);
                 return Err(Error::new(
                     ErrorKind::SizeLimitExceeded,
                     "",

@@ -3,6 +3,7 @@
 
 use super::{invalid, Num};
 use crate::error::Error;
+use serde_json::Value;
 
 /// One token.
 #[derive(Clone, Debug, PartialEq)]
@@ -167,11 +168,11 @@ fn number(chars: &[char], start: usize) -> Result<(Num, usize), Error> {
         match text.parse::<i128>() {
             Ok(value) if integral => Num::Int(value),
             _ => {
-                let value: f64 = text.parse().map_err(|_| malformed())?;
-                if !value.is_finite() {
-                    return Err(invalid(start, "number out of range"));
-                }
-                Num::Float(value)
+                // Through `Value`, whose parser (correctly rounded, as `str::parse` is) the engine
+                // has anyway. `text` is JSON number syntax here, so the one failure is a magnitude
+                // beyond f64 (where `str::parse` gives infinity).
+                let value = serde_json::from_str::<Value>(&text).ok().and_then(|v| v.as_f64());
+                Num::Float(value.ok_or_else(|| invalid(start, "number out of range"))?)
             }
         }
     };
@@ -327,6 +328,35 @@ mod tests {
         );
         assert_eq!(error("a ! b"), "unexpected character '!' at character offset 2");
         assert_eq!(error("é"), "unexpected character 'é' at character offset 0");
+    }
+
+    #[test]
+    fn floats_read_as_str_parse_reads_them() {
+        // The lexer reads floats through serde_json (the parser the engine links anyway): the same
+        // correctly rounded f64 as `str::parse`, and out of range exactly where it gives infinity.
+        let long = format!("0.{}1e10", "0".repeat(800));
+        let huge = format!("1{}", "0".repeat(400));
+        let literals = [
+            "1.0", "0.1", "2.5e3", "1E-2", "1e+2", "0.30000000000000004", "9007199254740993.0", "2.2250738585072011e-308",
+            "2.2250738585072014e-308", "4.9e-324", "2.4e-324", "2.5e-324", "1e-400", "0e99999999999999999999",
+            "1.7976931348623157e308", "1.7976931348623158e308", "1.7976931348623159e308", "1e308", "1e309",
+            "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792.0",
+            "12345678901234567890123456789012345678901234567890", &long, &huge,
+        ];
+        for literal in literals {
+            let expected: f64 = literal.parse().unwrap();
+            match tokenize(literal) {
+                Ok(tokens) => match tokens[0].tok {
+                    Tok::Number(Num::Float(f)) => assert_eq!(f.to_bits(), expected.to_bits(), "{literal}"),
+                    Tok::Number(Num::Int(i)) => assert_eq!(i as f64, expected, "{literal}"),
+                    ref other => panic!("{literal}: {other:?}"),
+                },
+                Err(e) => {
+                    assert!(expected.is_infinite(), "{literal}: {}", e.message());
+                    assert_eq!(e.message(), "number out of range at character offset 0");
+                }
+            }
+        }
     }
 
     #[test]

@@ -395,7 +395,7 @@ fn write_canonical(node: &Node, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&Value::from(key).to_string());
+                out.push_str(&serde_json::to_string(key).unwrap_or_default());
                 out.push(':');
                 write_canonical(value, out);
             }

@@ -144,7 +144,7 @@ fn convert_number(number: f64) -> Result<Value, Failure> {
         if number.abs() >= EXACT_LIMIT {
             return Err((
                 ErrorKind::IntegerOutOfRange,
-                format!("the integer {} is at or beyond 2^53, no longer exact", number as i128),
+                format!("the integer {} is at or beyond 2^53, no longer exact", Whole(number)),
             ));
         }
         // Exact: |number| < 2^53 fits an i64 with no rounding.
@@ -166,4 +166,40 @@ pub(crate) fn to_js(value: &impl serde::Serialize) -> JsValue {
         .ok()
         .and_then(|text| JSON::parse(&text).ok())
         .unwrap_or(JsValue::NULL)
+}
+
+/// A whole f64 with 2^53 <= |f| < 1e21, written as its exact integer digits (what `f as i128`
+/// prints) through two u64 halves, so that an i128's Display is not linked for one message.
+struct Whole(f64);
+
+impl std::fmt::Display for Whole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Exact: a whole f64 below 1e21 < 2^70 fits a u128; the high half is 900,719 at least.
+        let whole = self.0.abs() as u128;
+        let (high, low) = ((whole / 10_000_000_000) as u64, (whole % 10_000_000_000) as u64);
+        let sign = if self.0 < 0.0 { "-" } else { "" };
+        write!(f, "{sign}{high}{low:010}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Whole;
+
+    #[test]
+    fn a_whole_number_prints_as_its_i128_does() {
+        let mut numbers = vec![
+            super::EXACT_LIMIT,
+            2f64.powi(63),
+            2f64.powi(64),
+            1e20,
+            123_456_789_012_345_680_000.0,
+            1e21 - 131_072.0,
+        ];
+        numbers.extend((53..70).map(|bits| 2f64.powi(bits) * 1.5));
+        for number in numbers.clone().into_iter().chain(numbers.into_iter().map(|n| -n)) {
+            assert!(number.fract() == 0.0 && number.abs() < 1e21);
+            assert_eq!(Whole(number).to_string(), (number as i128).to_string(), "{number}");
+        }
+    }
 }
