@@ -10,7 +10,6 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind};
 use crate::names::{LAST_UPDATED, LAST_UPDATED_VERSION, METADATA, VERSION};
-use crate::twin::WriteKind;
 use crate::{Section, Timestamp, Twin, WriteOptions};
 
 /// Who a twin is, as its change events name it: shared by the events of all its writes, so that
@@ -36,6 +35,23 @@ pub struct EventProperties {
 }
 
 impl EventProperties {
+    /// The properties of the change event of a patch (`opType` `updateTwin`) by a write with
+    /// `options` (its time and hub name) to the twin with these ids: its `deviceId` and, for a
+    /// module twin, its `moduleId`, as the document holds them (a twin without a string
+    /// `deviceId` has `None`).
+    pub fn of_update(device_id: Option<&str>, module_id: Option<&str>, options: &WriteOptions) -> EventProperties {
+        EventProperties {
+            identity: Arc::new(Identity {
+                device_id: device_id.map(Box::from),
+                module_id: module_id.map(Box::from),
+            }),
+            hub_name: options.hub_name.clone(),
+            operation_timestamp: options.now,
+            message_schema: "twinChangeNotification",
+            op_type: "updateTwin",
+        }
+    }
+
     /// The twin's `deviceId` (`None` for a document read without one).
     pub fn device_id(&self) -> Option<&str> {
         self.identity.device_id.as_deref()
@@ -221,34 +237,35 @@ impl<'a> ChangeEvent<'a> {
 
     /// The change event of a patch of one section, built again after the write from its body:
     /// equal to the [`WriteOutcome::event`](crate::WriteOutcome::event) of the
-    /// `twin.patch(section, body, options)` whose outcome gave `version` and `section_version`
-    /// (`None` for tags). It is for a caller that keeps the body and builds the event only when
-    /// it is read: the JavaScript package does, since printing every unread event would cost a
-    /// write a third of its time there. A body that is not an object is `NotAnObject`.
+    /// `patch(section, body, options)` whose outcome gave `version` and `section_version` (`None`
+    /// for tags), `properties` being [`EventProperties::of_update`] of the twin's ids and the same
+    /// options. It is for a caller that keeps the body and builds the event only when it is read:
+    /// the JavaScript package does, since printing every unread event would cost a write a third
+    /// of its time there. A body that is not an object is `NotAnObject`.
     ///
     /// ```
     /// use serde_json::json;
-    /// use twindoc::{ChangeEvent, Section, Twin, WriteOptions};
+    /// use twindoc::{ChangeEvent, EventProperties, Section, Twin, WriteOptions};
     /// let mut twin = Twin::new("devA", "2026-11-28T10:00:00Z".parse()?);
     /// let options = WriteOptions::new("2026-11-28T10:00:01Z".parse()?);
     /// let patch = json!({"fan": {"speed": 3}});
     /// let outcome = twin.patch(Section::Desired, &patch, &options)?.into_owned();
-    /// let later = ChangeEvent::of_patch(&twin, Section::Desired, &patch, outcome.version, outcome.section_version, &options)?;
+    /// let properties = EventProperties::of_update(Some("devA"), None, &options);
+    /// let later = ChangeEvent::of_patch(properties, Section::Desired, &patch, outcome.version, outcome.section_version)?;
     /// assert_eq!(later, outcome.event);
     /// # Ok::<(), twindoc::Error>(())
     /// ```
     pub fn of_patch(
-        twin: &Twin,
+        properties: EventProperties,
         section: Section,
         body: &'a Value,
         version: u64,
         section_version: Option<u64>,
-        options: &WriteOptions,
     ) -> Result<Self, Error> {
         let Value::Object(body) = body else {
             return Err(Error::new(ErrorKind::NotAnObject, "", "the body must be a JSON object"));
         };
-        let mut event = ChangeEvent::update(twin.event_properties(options, WriteKind::Patch), version);
+        let mut event = ChangeEvent::update(properties, version);
         event.add_part(section, &Cow::Borrowed(body), section_version.unwrap_or(0));
         Ok(event)
     }

@@ -237,7 +237,7 @@ struct Plan<'b> {
 }
 
 #[derive(Clone, Copy, PartialEq)]
-pub(crate) enum WriteKind {
+enum WriteKind {
     Patch,
     Replace,
 }
@@ -609,6 +609,16 @@ impl Twin {
             _ => return self.resolve(path),
         };
         written.map(|value| Cow::Owned(Node::from_value(&value, NO_STAMP, false)))
+    }
+
+    /// The twin's `deviceId`, when the document holds one as a string.
+    pub fn device_id(&self) -> Option<&str> {
+        self.identity_field("deviceId")
+    }
+
+    /// The twin's `moduleId` (module twins only), when the document holds one as a string.
+    pub fn module_id(&self) -> Option<&str> {
+        self.identity_field("moduleId")
     }
 
     /// A section's `$version` (`None` for tags, or when absent).
@@ -1107,7 +1117,7 @@ impl Twin {
     }
 
     /// The properties of this twin's change events for a write with `options`.
-    pub(crate) fn event_properties(&self, options: &WriteOptions, kind: WriteKind) -> EventProperties {
+    fn event_properties(&self, options: &WriteOptions, kind: WriteKind) -> EventProperties {
         let identity = self.identity.get_or_init(|| {
             Arc::new(Identity {
                 device_id: self.identity_field("deviceId").map(Box::from),

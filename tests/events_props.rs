@@ -106,13 +106,15 @@ proptest! {
                 options = options.hub_name(hub.as_str());
             }
             let outcome = twin.patch(*section, body, &options).expect("the generated writes are valid");
-            let again = twindoc::ChangeEvent::of_patch(&twin, *section, body, outcome.version, outcome.section_version, &options)
+            let properties = twindoc::EventProperties::of_update(Some("devA"), Some("m1"), &options);
+            let again = twindoc::ChangeEvent::of_patch(properties, *section, body, outcome.version, outcome.section_version)
                 .expect("an object body");
             prop_assert_eq!(&again, &outcome.event);
             events.push((outcome.event.into_owned(), *section, body, outcome.version, outcome.section_version, options));
         }
         for (event, section, body, version, section_version, options) in &events {
-            let again = twindoc::ChangeEvent::of_patch(&twin, *section, body, *version, *section_version, options)
+            let properties = twindoc::EventProperties::of_update(Some("devA"), Some("m1"), options);
+            let again = twindoc::ChangeEvent::of_patch(properties, *section, body, *version, *section_version)
                 .expect("an object body");
             prop_assert_eq!(&again, event);
             prop_assert_eq!(again.to_json(), event.to_json());

@@ -24,6 +24,10 @@ const MAX_DEPTH = 127;
  */
 const MAX_TEXT_UNITS = Math.floor((128 * 1024 * 1024) / 3);
 const FALLBACK = Symbol("fallback");
+/** Where a twin handle keeps its ids for its change events, read once. */
+const IDS = Symbol("eventIds");
+/** The glue's `__patchEvent`, set by `install`. */
+let patchEvent;
 /** What JSON.stringify escapes in a string (surrogates: the lone ones; paired ones go that way too). */
 const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
 
@@ -125,7 +129,8 @@ function settle(target, name, value) {
  *
  * A section patch whose body crossed as a string leaves its change event out of the text: the
  * event is built from that text (with the write's time and hub name, read now) when first read,
- * by the twin that made the write (`__patchEvent`), so an event nobody reads is never printed.
+ * from the ids of the twin that made it, read once per handle (`__eventIds`, `__patchEvent`), so
+ * an event nobody reads is never printed.
  */
 function outcome(answer, twin, args) {
   const first = answer.indexOf(" ");
@@ -139,6 +144,8 @@ function outcome(answer, twin, args) {
   const body = args[1];
   const later = twin !== undefined && typeof body === "string" && section !== "twin";
   const options = later ? args[2] : undefined;
+  // The twin's ids are read once per handle, so that an event can be built after `free()`.
+  const ids = later ? (twin[IDS] ??= twin.__eventIds()) : undefined;
   const now = options?.now;
   const hubName = options?.hubName;
   const version = Number(answer.slice(0, first));
@@ -154,7 +161,7 @@ function outcome(answer, twin, args) {
       const written = built();
       const event = "event" in written || !later
         ? written.event
-        : JSON.parse(twin.__patchEvent(section, body, version, writtenSectionVersion, { now, hubName }));
+        : JSON.parse(patchEvent(...ids, section, body, version, writtenSectionVersion, { now, hubName }));
       return settle(this, "event", event);
     },
     get digitalTwinEvent() {
@@ -180,6 +187,7 @@ function leanArguments(owner, name, documents, after = (answer) => answer) {
  */
 export function install(glue) {
   const { Twin, DeviceTwin } = glue;
+  patchEvent = glue.__patchEvent;
   leanArguments(Twin, "fromJSON", [0]);
   leanArguments(Twin.prototype, "patch", [1], outcome);
   leanArguments(Twin.prototype, "replace", [1], (answer) => outcome(answer, undefined, []));

@@ -196,6 +196,37 @@ fn section(name: &str) -> Result<Option<Section>, Error> {
     }
 }
 
+/// The change event of a section patch, built when an outcome's `event` is first read: from the
+/// twin's ids (`__eventIds`), the section, the body's text, the write's `now` and `hubName`, and
+/// the versions its outcome gave. Hidden: not API.
+#[wasm_bindgen(js_name = __patchEvent, skip_typescript)]
+pub fn patch_event(
+    device_id: Option<String>,
+    module_id: Option<String>,
+    section_name: &str,
+    body: &str,
+    version: f64,
+    section_version: Option<f64>,
+    options: JsValue,
+) -> Result<String, JsValue> {
+    let event = || -> Result<String, Error> {
+        let options = write_options(&options)?;
+        let section = section(section_name)?.ok_or_else(|| argument("/section", "a section patch's event"))?;
+        let body = twindoc::parse_json(body, &Limits::none())?;
+        let properties = twindoc::EventProperties::of_update(device_id.as_deref(), module_id.as_deref(), &options);
+        // The versions came out of the write as exact integers.
+        let event = twindoc::ChangeEvent::of_patch(
+            properties,
+            section,
+            &body,
+            version as u64,
+            section_version.map(|v| v as u64),
+        )?;
+        Ok(event.to_json())
+    };
+    event().map_err(js_error)
+}
+
 /// A write's outcome as the entry point reads it when its change event is built later.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -308,34 +339,11 @@ impl JsTwin {
         ))
     }
 
-    /// The change event of a section patch this twin made with `body` (its text) and `options`,
-    /// whose outcome gave `version` and `section_version`: the entry point asks for it when an
-    /// outcome's `event` is first read. Hidden: not API.
-    #[wasm_bindgen(js_name = __patchEvent, skip_typescript)]
-    pub fn patch_event(
-        &self,
-        section_name: &str,
-        body: &str,
-        version: f64,
-        section_version: Option<f64>,
-        options: JsValue,
-    ) -> Result<String, JsValue> {
-        let event = || -> Result<String, Error> {
-            let options = write_options(&options)?;
-            let section = section(section_name)?.ok_or_else(|| argument("/section", "a section patch's event"))?;
-            let body = twindoc::parse_json(body, &Limits::none())?;
-            // The versions came out of this twin's write as exact integers.
-            let event = twindoc::ChangeEvent::of_patch(
-                &self.twin,
-                section,
-                &body,
-                version as u64,
-                section_version.map(|v| v as u64),
-                &options,
-            )?;
-            Ok(event.to_json())
-        };
-        event().map_err(js_error)
+    /// The twin's `deviceId` and `moduleId` as its change events name them (`null` when the
+    /// document has no such string): the entry point reads them once per handle. Hidden: not API.
+    #[wasm_bindgen(js_name = __eventIds, skip_typescript)]
+    pub fn event_ids(&self) -> JsValue {
+        to_js(&(self.twin.device_id(), self.twin.module_id()))
     }
 
     /// The etag (`""` for a twin read without one).

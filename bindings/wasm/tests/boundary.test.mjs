@@ -317,4 +317,12 @@ test("a section patch's change event, built when read from its text, is the one 
   assert.deepEqual(twinLevel.event.body, { version: twinLevel.version, tags: { x: 1 } });
   const replaced = lazy.replace("tags", "{\"y\": 2}", at(22));
   assert.equal(replaced.event.properties.opType, "replaceTwin");
+  // An event read after its twin is freed (as the playground does) is still built.
+  const freed = new Twin("devB", { now: T0, moduleId: "m2" });
+  const unread = freed.patch("reported", { a: 1 }, { ...at(23), hubName: "hub2" });
+  freed.free();
+  assert.deepEqual(unread.event.properties, {
+    deviceId: "devB", moduleId: "m2", hubName: "hub2", operationTimestamp: "2026-01-01T00:00:23.0000000Z",
+    "iothub-message-schema": "twinChangeNotification", opType: "updateTwin",
+  });
 });
