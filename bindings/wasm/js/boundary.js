@@ -128,7 +128,7 @@ function settle(target, name, value) {
  * JSON text parsed then). A member built on demand is one more getter line.
  *
  * A section patch whose body crossed as a string leaves its change event out of the text: the
- * event is built from that text (with the write's time and hub name, read now) when first read,
+ * event is built from that text (with the time the write used, and its hub name read now) when first read,
  * from the ids of the twin that made it, read once per handle (`__eventIds`, `__patchEvent`), so
  * an event nobody reads is never printed.
  */
@@ -146,7 +146,6 @@ function outcome(answer, twin, args) {
   const options = later ? args[2] : undefined;
   // The twin's ids are read once per handle, so that an event can be built after `free()`.
   const ids = later ? (twin[IDS] ??= twin.__eventIds()) : undefined;
-  const now = options?.now;
   const hubName = options?.hubName;
   const version = Number(answer.slice(0, first));
   const writtenSectionVersion = sectionVersion === "null" ? null : Number(sectionVersion);
@@ -161,7 +160,7 @@ function outcome(answer, twin, args) {
       const written = built();
       const event = "event" in written || !later
         ? written.event
-        : JSON.parse(patchEvent(...ids, section, body, version, writtenSectionVersion, { now, hubName }));
+        : JSON.parse(patchEvent(...ids, section, body, version, writtenSectionVersion, { now: written.time, hubName }));
       return settle(this, "event", event);
     },
     get digitalTwinEvent() {

@@ -197,7 +197,7 @@ fn section(name: &str) -> Result<Option<Section>, Error> {
 }
 
 /// The change event of a section patch, built when an outcome's `event` is first read: from the
-/// twin's ids (`__eventIds`), the section, the body's text, the write's `now` and `hubName`, and
+/// twin's ids (`__eventIds`), the section, the body's text, the write's time and `hubName`, and
 /// the versions its outcome gave. Hidden: not API.
 #[wasm_bindgen(js_name = __patchEvent, skip_typescript)]
 pub fn patch_event(
@@ -233,6 +233,9 @@ pub fn patch_event(
 struct OutcomeWithoutEvent<'o, 'b> {
     notification: &'o Option<twindoc::Notification<'b>>,
     digital_twin_event: &'o Option<twindoc::DigitalTwinEvent>,
+    /// The write's time as it used it (a `now` left out, or a `Date` changed later, cannot give it
+    /// again), for the event.
+    time: String,
 }
 
 /// A device or module twin, held in WebAssembly memory.
@@ -329,6 +332,7 @@ impl JsTwin {
             true => serde_json::to_string(&OutcomeWithoutEvent {
                 notification: &outcome.notification,
                 digital_twin_event: &outcome.digital_twin_event,
+                time: options.now.to_string(),
             }),
             false => serde_json::to_string(&outcome),
         }

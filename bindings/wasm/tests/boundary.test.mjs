@@ -317,6 +317,17 @@ test("a section patch's change event, built when read from its text, is the one 
   assert.deepEqual(twinLevel.event.body, { version: twinLevel.version, tags: { x: 1 } });
   const replaced = lazy.replace("tags", "{\"y\": 2}", at(22));
   assert.equal(replaced.event.properties.opType, "replaceTwin");
+  // Without `now` the write reads the clock: the event built later has the write's time, as its
+  // metadata does; so does a Date changed after the write.
+  const clocked = lazy.patch("desired", "{\"c\": 1}");
+  const when = new Date(Date.UTC(2026, 0, 1, 0, 0, 30));
+  const dated = lazy.patch("desired", "{\"d\": 1}", { now: when });
+  when.setUTCFullYear(2031);
+  const stamped = (name) => lazy.lastUpdated("desired", `/${name}`).time;
+  assert.deepEqual(
+    [clocked.event.properties.operationTimestamp, dated.event.properties.operationTimestamp],
+    [stamped("c"), "2026-01-01T00:00:30.0000000Z"],
+  );
   // An event read after its twin is freed (as the playground does) is still built.
   const freed = new Twin("devB", { now: T0, moduleId: "m2" });
   const unread = freed.patch("reported", { a: 1 }, { ...at(23), hubName: "hub2" });
