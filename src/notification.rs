@@ -7,7 +7,9 @@ use std::io;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
+use crate::error::{Error, ErrorKind};
 use crate::names::VERSION;
+use crate::Section;
 
 /// The desired-properties notification of a write: its body (the patch as given, `null`s
 /// included, or for a replace the new content with `null` at every member it removed) and the
@@ -39,6 +41,32 @@ pub struct Notification<'a> {
 impl<'a> Notification<'a> {
     pub(crate) fn new(body: Cow<'a, Map<String, Value>>, version: u64) -> Self {
         Notification { body, version }
+    }
+
+    /// The notification of a section patch, made again from its body: for a desired patch, the
+    /// body as given with `section_version` (the desired `$version` after the write) as its
+    /// `$version`, equal to the one the write gave; tags and reported patches notify no device
+    /// (`None`). The body must be an object (else `NotAnObject`).
+    ///
+    /// It lets a caller that keeps the body (the JavaScript package keeps its text) leave the
+    /// notification out of the write's answer and make it when it is asked for.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use twindoc::{Notification, Section, Twin, WriteOptions};
+    /// let mut twin = Twin::new("devA", "2026-11-28T10:00:00Z".parse()?);
+    /// let patch = json!({"fan": {"speed": 3}, "mode": null});
+    /// let outcome = twin.patch(Section::Desired, &patch, &WriteOptions::new("2026-11-28T10:00:01Z".parse()?))?;
+    /// let later = Notification::of_patch(Section::Desired, &patch, outcome.section_version.unwrap_or(0))?;
+    /// assert_eq!(later, outcome.notification);
+    /// assert_eq!(Notification::of_patch(Section::Tags, &patch, 0)?, None);
+    /// # Ok::<(), twindoc::Error>(())
+    /// ```
+    pub fn of_patch(section: Section, body: &'a Value, section_version: u64) -> Result<Option<Self>, Error> {
+        let Value::Object(body) = body else {
+            return Err(Error::new(ErrorKind::NotAnObject, "", "the body must be a JSON object"));
+        };
+        Ok((section == Section::Desired).then(|| Notification::new(Cow::Borrowed(body), section_version)))
     }
 
     /// The desired `$version` the notification carries.

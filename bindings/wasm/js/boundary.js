@@ -26,8 +26,8 @@ const MAX_TEXT_UNITS = Math.floor((128 * 1024 * 1024) / 3);
 const FALLBACK = Symbol("fallback");
 /** Where a twin handle keeps its ids for its change events, read once. */
 const IDS = Symbol("eventIds");
-/** The glue's `__patchEvent`, set by `install`. */
-let patchEvent;
+/** wasm-bindgen's glue, set by `install`. */
+let glue;
 /** What JSON.stringify escapes in a string (surrogates: the lone ones; paired ones go that way too). */
 const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
 
@@ -123,59 +123,115 @@ function settle(target, name, value) {
 
 /**
  * A write's outcome, from what the engine returns: `<version> <sectionVersion|null> <n> ` then the
- * etag (n UTF-16 units) and the outcome's JSON text. The `WriteOutcome` of the types: a plain
- * object, its numbers and etag read at once, its other members getters until first read (the
- * JSON text parsed then). A member built on demand is one more getter line.
+ * etag (n UTF-16 units) and the JSON text of the outcome's other members. The `WriteOutcome` of
+ * the types: a plain object, its numbers and etag read at once, its other members getters until
+ * first read (the JSON text parsed then).
  *
- * A section patch whose body crossed as a string leaves its change event out of the text: the
- * event is built from that text (with the time the write used, and its hub name read now) when first read,
- * from the ids of the twin that made it, read once per handle (`__eventIds`, `__patchEvent`), so
- * an event nobody reads is never printed.
+ * A section patch whose body crossed as a string (`later`) leaves its notification and change
+ * event out of the text: each is made by the engine when first read, from that text (the event
+ * with the write's time and hub name, from the ids of the twin that made it, read once per
+ * handle: `__eventIds`), so that an outcome nobody reads prints nothing.
  */
-function outcome(answer, twin, args) {
+function outcome(answer, later) {
   const first = answer.indexOf(" ");
   const second = answer.indexOf(" ", first + 1);
   const third = answer.indexOf(" ", second + 1);
   const etagEnd = third + 1 + Number(answer.slice(second + 1, third));
-  const sectionVersion = answer.slice(first + 1, second);
-  let whole;
-  const built = () => (whole ??= JSON.parse(answer.slice(etagEnd)));
-  const section = args[0];
-  const body = args[1];
-  const later = twin !== undefined && typeof body === "string" && section !== "twin";
-  const options = later ? args[2] : undefined;
-  // The twin's ids are read once per handle, so that an event can be built after `free()`.
-  const ids = later ? (twin[IDS] ??= twin.__eventIds()) : undefined;
-  const hubName = options?.hubName;
+  const sectionText = answer.slice(first + 1, second);
   const version = Number(answer.slice(0, first));
-  const writtenSectionVersion = sectionVersion === "null" ? null : Number(sectionVersion);
+  const sectionVersion = sectionText === "null" ? null : Number(sectionText);
+  let whole;
+  const built = () => (whole ??= etagEnd < answer.length ? JSON.parse(answer.slice(etagEnd)) : {});
   return {
     version,
-    sectionVersion: writtenSectionVersion,
+    sectionVersion,
     etag: answer.slice(third + 1, etagEnd),
     get notification() {
-      return settle(this, "notification", built().notification);
+      const written = built();
+      const notification = "notification" in written || later === undefined
+        ? written.notification
+        : JSON.parse(glue.__patchNotification(later.section, later.body, sectionVersion));
+      return settle(this, "notification", notification);
     },
     get event() {
       const written = built();
-      const event = "event" in written || !later
+      const event = "event" in written || later === undefined
         ? written.event
-        : JSON.parse(patchEvent(...ids, section, body, version, writtenSectionVersion, { now: written.time, hubName }));
+        : JSON.parse(glue.__patchEvent(...later.ids, later.section, later.body, version, sectionVersion, later.options));
       return settle(this, "event", event);
     },
     get digitalTwinEvent() {
-      return settle(this, "digitalTwinEvent", built().digitalTwinEvent);
+      return settle(this, "digitalTwinEvent", built().digitalTwinEvent ?? null);
     },
   };
 }
 
+/**
+ * `Twin.prototype.patch` or `replace` (`replace` true): the body through `lean`, the options'
+ * members read here and handed to the engine (`__write`) as they are; options it would have to
+ * name an error in (a member of the wrong type, one that throws when read, options that are not
+ * an object) go to the glue's own method, which reads them itself.
+ */
+function twinWrite(name, replace) {
+  const own = glue.Twin.prototype[name];
+  return {
+    [name](section, body, options) {
+      body = lean(body);
+      let now, limits, ifMatch, ifVersion, hubName, digitalTwinEvent;
+      if (options !== undefined && options !== null) {
+        if (typeof options !== "object") return outcome(own.call(this, section, body, options));
+        try {
+          ({ now, limits, ifMatch, ifVersion, hubName, digitalTwinEvent } = options);
+        } catch {
+          return outcome(own.call(this, section, body, options));
+        }
+      }
+      let millis;
+      let nowText;
+      if (now === undefined || now === null) millis = Date.now();
+      else if (typeof now === "number") millis = now;
+      else if (typeof now === "string") nowText = now;
+      else if (now instanceof Date) millis = now.getTime();
+      else return outcome(own.call(this, section, body, options));
+      if (
+        !(ifMatch == null || typeof ifMatch === "string") ||
+        !(ifVersion == null || typeof ifVersion === "number") ||
+        !(hubName == null || typeof hubName === "string") ||
+        !(digitalTwinEvent == null || typeof digitalTwinEvent === "boolean")
+      ) {
+        return outcome(own.call(this, section, body, options));
+      }
+      // A string the engine would read with U+FFFD for a lone surrogate goes as a value: the
+      // engine refuses it (`isWellFormed` is missing before Node 20).
+      const text = typeof body === "string" && body.isWellFormed?.() === true ? body : undefined;
+      const answer = this.__write(
+        section,
+        text,
+        text === undefined ? body : undefined,
+        replace,
+        millis,
+        nowText,
+        limits ?? undefined,
+        ifMatch ?? undefined,
+        ifVersion ?? undefined,
+        hubName ?? undefined,
+        digitalTwinEvent === true,
+      );
+      if (replace || text === undefined || section === "twin") return outcome(answer);
+      // The twin's ids are read once per handle, so that an event can be built after `free()`.
+      const ids = (this[IDS] ??= this.__eventIds());
+      return outcome(answer, { section, body: text, ids, options: { now: millis ?? nowText, hubName } });
+    },
+  }[name];
+}
+
 /** Wraps `owner[name]`, reading the arguments at `documents` through `lean`. */
-function leanArguments(owner, name, documents, after = (answer) => answer) {
+function leanArguments(owner, name, documents) {
   const inner = owner[name];
   owner[name] = {
     [name](...args) {
       for (const index of documents) args[index] = lean(args[index]);
-      return after(inner.apply(this, args), this, args);
+      return inner.apply(this, args);
     },
   }[name];
 }
@@ -184,12 +240,12 @@ function leanArguments(owner, name, documents, after = (answer) => answer) {
  * Installs the boundary on the glue's classes (in place) and returns the glue's functions that
  * take documents, wrapped, for the entry point to export in place of the glue's.
  */
-export function install(glue) {
+export function install(theGlue) {
+  glue = theGlue;
   const { Twin, DeviceTwin } = glue;
-  patchEvent = glue.__patchEvent;
   leanArguments(Twin, "fromJSON", [0]);
-  leanArguments(Twin.prototype, "patch", [1], outcome);
-  leanArguments(Twin.prototype, "replace", [1], (answer) => outcome(answer, undefined, []));
+  Twin.prototype.patch = twinWrite("patch", false);
+  Twin.prototype.replace = twinWrite("replace", true);
   leanArguments(DeviceTwin, "fromDeviceView", [0]);
   for (const name of ["applyDesiredPatch", "applyFullTwin", "report"]) leanArguments(DeviceTwin.prototype, name, [0]);
   const functions = {};

@@ -149,10 +149,11 @@ fn time(value: Option<JsValue>) -> Result<Timestamp, Error> {
     input.timestamp()
 }
 
-/// A whole, non-negative number that fits the engine's counters and sizes.
-fn count(value: &JsValue, path: &str) -> Result<u64, Error> {
-    match value.as_f64() {
-        Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => Ok(n as u64),
+/// A whole, non-negative number that fits the engine's counters and sizes (`NaN` for a value
+/// that is not a number).
+fn count(n: f64, path: &str) -> Result<u64, Error> {
+    match n {
+        n if n >= 0.0 && n.fract() == 0.0 && n <= 9_007_199_254_740_991.0 => Ok(n as u64),
         _ => Err(argument(path, format!("{path} must be a whole non-negative number"))),
     }
 }
@@ -178,7 +179,7 @@ fn write_options(options: &JsValue) -> Result<WriteOptions, Error> {
         );
     }
     if let Some(version) = member(options, "ifVersion")? {
-        write.if_version = Some(count(&version, "/ifVersion")?);
+        write.if_version = Some(count(version.as_f64().unwrap_or(f64::NAN), "/ifVersion")?);
     }
     events::event_options(options, write)
 }
@@ -227,15 +228,39 @@ pub fn patch_event(
     event().map_err(js_error)
 }
 
-/// A write's outcome as the entry point reads it when its change event is built later.
-#[derive(serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-struct OutcomeWithoutEvent<'o, 'b> {
-    notification: &'o Option<twindoc::Notification<'b>>,
-    digital_twin_event: &'o Option<twindoc::DigitalTwinEvent>,
-    /// The write's time as it used it (a `now` left out, or a `Date` changed later, cannot give it
-    /// again), for the event.
-    time: String,
+/// A notification (S7) made when a write's outcome is first asked for it, from the section, the
+/// body's text and the section's `$version` the write gave (`null` for tags and reported, as the
+/// write's). Hidden: not API.
+#[wasm_bindgen(js_name = __patchNotification, skip_typescript)]
+pub fn patch_notification(section_name: &str, body: &str, section_version: Option<f64>) -> Result<String, JsValue> {
+    let notification = || -> Result<String, Error> {
+        let section = section(section_name)?.ok_or_else(|| argument("/section", "a section patch's notification"))?;
+        let body = twindoc::parse_json(body, &Limits::none())?;
+        // The version came out of the write as an exact integer.
+        let notification = twindoc::Notification::of_patch(section, &body, section_version.map_or(0, |v| v as u64))?;
+        Ok(notification.map_or_else(|| "null".to_owned(), |n| n.to_json()))
+    };
+    notification().map_err(js_error)
+}
+
+/// A write's answer to the entry point (`js/boundary.js`): the version, the section's version
+/// (`null` for tags) and the etag's length in UTF-16 units, space-separated, then the etag and
+/// `json`, the JSON text of what else the outcome holds (read when first asked for).
+fn answer(outcome: &twindoc::WriteOutcome<'_>, json: &str) -> String {
+    let mut numbers = itoa::Buffer::new();
+    let mut out = String::with_capacity(32 + outcome.etag.len() + json.len());
+    out.push_str(numbers.format(outcome.version));
+    out.push(' ');
+    match outcome.section_version {
+        Some(version) => out.push_str(numbers.format(version)),
+        None => out.push_str("null"),
+    }
+    out.push(' ');
+    out.push_str(numbers.format(outcome.etag.encode_utf16().count()));
+    out.push(' ');
+    out.push_str(&outcome.etag);
+    out.push_str(json);
+    out
 }
 
 /// A device or module twin, held in WebAssembly memory.
@@ -292,7 +317,7 @@ impl JsTwin {
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] body: JsValue,
         options: Option<JsWriteOptions>,
     ) -> Result<String, JsValue> {
-        self.write(section, &body, &options.map(JsValue::from).unwrap_or_default(), false)
+        self.write_options_object(section, &body, &options.map(JsValue::from).unwrap_or_default(), false)
             .map_err(js_error)
     }
 
@@ -304,43 +329,88 @@ impl JsTwin {
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] body: JsValue,
         options: Option<JsWriteOptions>,
     ) -> Result<String, JsValue> {
-        self.write(section, &body, &options.map(JsValue::from).unwrap_or_default(), true)
+        self.write_options_object(section, &body, &options.map(JsValue::from).unwrap_or_default(), true)
             .map_err(js_error)
     }
 
-    fn write(&mut self, section_name: &str, body: &JsValue, options: &JsValue, replace: bool) -> Result<String, Error> {
-        let options = write_options(options)?;
-        let section = section(section_name)?;
-        // A section patch given as a string: the entry point keeps the text and asks for the
-        // change event only when it is read (`__patchEvent`), so an unread one is never printed.
-        let event_later = section.is_some() && !replace && body.is_string();
-        let body = input(body, &options.limits)?;
-        let outcome = match (section, replace) {
-            (Some(section), false) => self.twin.patch(section, &body, &options)?,
-            (Some(section), true) => self.twin.replace(section, &body, &options)?,
-            (None, false) => self.twin.update(&body, &options)?,
-            (None, true) => self.twin.replace_twin(&body, &options)?,
+    /// `patch` and `replace` as the entry point (`js/boundary.js`) calls them, with the options'
+    /// members it read (a time as Unix milliseconds or text) and the body's text when it is a
+    /// well-formed string. A section patch given so answers only its numbers, its etag and, when
+    /// asked for, its digital twin change event: the entry point keeps the text and asks for the
+    /// notification (`__patchNotification`) and the change event (`__patchEvent`) when they are
+    /// read, so that an outcome nobody reads prints nothing. Hidden: not API.
+    #[wasm_bindgen(js_name = __write, skip_typescript)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn write_read(
+        &mut self,
+        section: &str,
+        body_text: Option<String>,
+        body: JsValue,
+        replace: bool,
+        now_millis: Option<f64>,
+        now_text: Option<String>,
+        limits_value: Option<JsValue>,
+        if_match: Option<String>,
+        if_version: Option<f64>,
+        hub_name: Option<String>,
+        digital_twin_event: bool,
+    ) -> Result<String, JsValue> {
+        let write = || -> Result<String, Error> {
+            let now = match now_text {
+                Some(text) => text.parse::<TimeInput>()?.timestamp()?,
+                None => TimeInput::from_unix_millis_f64(now_millis.unwrap_or(f64::NAN))?.timestamp()?,
+            };
+            let mut options = WriteOptions::new(now).limits(limits(limits_value)?);
+            options.if_match = if_match;
+            options.if_version = if_version.map(|v| count(v, "/ifVersion")).transpose()?;
+            options.hub_name = hub_name;
+            options.digital_twin_event = digital_twin_event;
+            let section = self::section(section)?;
+            let later = !replace && section.is_some() && body_text.is_some();
+            let body = match body_text {
+                Some(text) => twindoc::parse_json(&text, &options.limits)?,
+                None => input(&body, &options.limits)?,
+            };
+            let outcome = self.write(section, &body, &options, replace)?;
+            let json = match (later, &outcome.digital_twin_event) {
+                (false, _) => serde_json::to_string(&outcome).unwrap_or_default(),
+                (true, None) => String::new(),
+                (true, Some(event)) => {
+                    serde_json::to_string(&serde_json::json!({ "digitalTwinEvent": event })).unwrap_or_default()
+                }
+            };
+            Ok(answer(&outcome, &json))
         };
-        // For the entry point (`js/boundary.js`): the version, the section's version (`null` for
-        // tags) and the etag's length in UTF-16 units, space-separated, then the etag and the
-        // outcome's JSON text, which it parses when a member built on demand is first read.
-        let section_version = outcome
-            .section_version
-            .map_or_else(|| "null".to_owned(), |v| v.to_string());
-        let units = outcome.etag.encode_utf16().count();
-        let json = match event_later {
-            true => serde_json::to_string(&OutcomeWithoutEvent {
-                notification: &outcome.notification,
-                digital_twin_event: &outcome.digital_twin_event,
-                time: options.now.to_string(),
-            }),
-            false => serde_json::to_string(&outcome),
+        write().map_err(js_error)
+    }
+
+    fn write_options_object(
+        &mut self,
+        section: &str,
+        body: &JsValue,
+        options: &JsValue,
+        replace: bool,
+    ) -> Result<String, Error> {
+        let options = write_options(options)?;
+        let section = self::section(section)?;
+        let body = input(body, &options.limits)?;
+        let outcome = self.write(section, &body, &options, replace)?;
+        Ok(answer(&outcome, &serde_json::to_string(&outcome).unwrap_or_default()))
+    }
+
+    fn write<'b>(
+        &mut self,
+        section: Option<Section>,
+        body: &'b Value,
+        options: &WriteOptions,
+        replace: bool,
+    ) -> Result<twindoc::WriteOutcome<'b>, Error> {
+        match (section, replace) {
+            (Some(section), false) => self.twin.patch(section, body, options),
+            (Some(section), true) => self.twin.replace(section, body, options),
+            (None, false) => self.twin.update(body, options),
+            (None, true) => self.twin.replace_twin(body, options),
         }
-        .unwrap_or_default();
-        Ok(format!(
-            "{} {section_version} {units} {}{json}",
-            outcome.version, outcome.etag
-        ))
     }
 
     /// The twin's `deviceId` and `moduleId` as its change events name them (`null` when the
@@ -523,11 +593,11 @@ pub fn component_property_ack(
 /// 65736 is refused rather than sent as 200.
 fn ack_input(value: &JsValue, code: f64, version: f64) -> Result<(Value, u16, u64), JsValue> {
     let value = convert::from_js(value).map_err(js_error)?;
-    let code = count(&JsValue::from(code), "/code")
+    let code = count(code, "/code")
         .ok()
         .and_then(|c| u16::try_from(c).ok())
         .ok_or_else(|| js_error(argument("/code", "code must be a whole number from 0 to 65535")))?;
-    let version = count(&JsValue::from(version), "/version").map_err(js_error)?;
+    let version = count(version, "/version").map_err(js_error)?;
     Ok((value, code, version))
 }
 
@@ -626,7 +696,7 @@ impl JsDeviceTwin {
     /// The hub accepted the patch in flight at reported `$version` `version`.
     #[wasm_bindgen(js_name = confirmReported)]
     pub fn confirm_reported(&mut self, version: f64) -> Result<(), JsValue> {
-        let version = count(&JsValue::from(version), "/version").map_err(js_error)?;
+        let version = count(version, "/version").map_err(js_error)?;
         self.replica.confirm_reported(version);
         Ok(())
     }

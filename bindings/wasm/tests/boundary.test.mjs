@@ -337,3 +337,87 @@ test("a section patch's change event, built when read from its text, is the one 
     "iothub-message-schema": "twinChangeNotification", opType: "updateTwin",
   });
 });
+
+/** A second instance of the glue, without the entry point's boundary: the engine reading its arguments itself. */
+function bareGlue() {
+  const require = createRequire(import.meta.url);
+  const path = require.resolve("twindoc").replace(/index\.js$/, "twindoc_wasm.js");
+  const installed = require.cache[path];
+  delete require.cache[path];
+  try {
+    return require(path);
+  } finally {
+    require.cache[path] = installed;
+  }
+}
+
+test("a write's options read by the entry point mean what the engine's own reading of them means", () => {
+  const bare = bareGlue();
+  assert.notEqual(bare.Twin, Twin, "a second instance");
+  const doc = base().toString();
+  const throwing = (name) => Object.defineProperty({ now: T0 }, name, { get() { throw new Error("no"); }, enumerable: true });
+  const inherited = Object.create({ now: "2026-01-01T00:00:07Z", hubName: "h" });
+  const options = [
+    undefined, null, {}, { now: T0 }, { now: Date.parse("2026-01-01T00:00:03Z") }, { now: "1767225603000" },
+    { now: new Date(Date.parse("2026-01-01T00:00:04Z")) }, { now: NaN }, { now: Infinity }, { now: 1.5 }, { now: {} },
+    { now: true }, { now: "garbage" }, { now: null }, { now: new Date(NaN) }, { now: 10n }, 5, "x", true, () => {},
+    { now: T0, ifMatch: "*" }, { now: T0, ifMatch: "\"AAAAAAAAAAM=\"" }, { now: T0, ifMatch: "W/\"AAAAAAAAAAI=\"" },
+    { now: T0, ifMatch: 5 }, { now: T0, ifMatch: null }, { now: T0, ifVersion: 2 }, { now: T0, ifVersion: 1 },
+    { now: T0, ifVersion: 1.5 }, { now: T0, ifVersion: -1 }, { now: T0, ifVersion: "2" }, { now: T0, ifVersion: 2 ** 53 },
+    { now: T0, hubName: "h" }, { now: T0, hubName: 3 }, { now: T0, digitalTwinEvent: true }, { now: T0, digitalTwinEvent: "yes" },
+    { now: T0, limits: "none" }, { now: T0, limits: "bogus" }, { now: T0, limits: { maxDepth: 2 } },
+    { now: T0, limits: { maxDepth: -1 } }, { now: T0, limits: null }, { now: T0, limits: { desiredBytes: 10 } },
+    throwing("now"), throwing("limits"), throwing("hubName"), throwing("digitalTwinEvent"), inherited,
+    new Proxy({ now: T0 }, {}),
+  ];
+  const bodies = ['{"fan": {"speed": 7}, "deep": {"a": {"b": {}}}}', '{"a.b": 1}', "{", { fan: null }];
+  /** The bare glue's answer: version, section version, etag's length, etag, then the outcome's JSON. */
+  const decode = (answer) => {
+    const [version, sectionVersion, units] = answer.split(" ", 3);
+    const etagStart = version.length + sectionVersion.length + units.length + 3;
+    const etagEnd = etagStart + Number(units);
+    const { notification, event, digitalTwinEvent } = JSON.parse(answer.slice(etagEnd));
+    return {
+      version: Number(version), sectionVersion: sectionVersion === "null" ? null : Number(sectionVersion),
+      etag: answer.slice(etagStart, etagEnd), notification, event, digitalTwinEvent,
+    };
+  };
+  const read = (twin, write) => {
+    try {
+      const outcome = write();
+      return { ok: [outcome, twin.version, twin.etag, twin.toString()] };
+    } catch (error) {
+      return { error: [error.code, error.path, error.message] };
+    }
+  };
+  for (const [index, option] of options.entries()) {
+    for (const body of bodies) {
+      for (const [section, write] of [["desired", "patch"], ["reported", "patch"], ["twin", "patch"], ["tags", "replace"], ["nope", "patch"]]) {
+        const label = `options #${index} ${write} ${section} ${JSON.stringify(body)}`;
+        const shaped = section === "twin" && typeof body === "string" && body.startsWith('{"fan"') ? `{"tags": ${body}}` : body;
+        const engine = bare.Twin.fromJSON(doc);
+        const entry = Twin.fromJSON(doc);
+        // The bare glue takes text or a value as the engine's walker reads it.
+        const bareBody = typeof shaped === "string" ? shaped : JSON.stringify(shaped);
+        const want = read(engine, () => decode(engine[write](section, bareBody, option)));
+        const got = read(entry, () => ({ ...entry[write](section, shaped, option) }));
+        const clocked = (() => {
+          try {
+            return option?.now == null;
+          } catch {
+            return false;
+          }
+        })();
+        if (clocked) {
+          // Both read the clock: the same answer but for the times.
+          const untimed = (result) => result.error ?? [{ ...result.ok[0], event: result.ok[0].event.body.version }, ...result.ok.slice(1, 3)];
+          assert.deepEqual(untimed(got), untimed(want), label);
+        } else {
+          assert.deepEqual(got, want, label);
+        }
+        engine.free();
+        entry.free();
+      }
+    }
+  }
+});
