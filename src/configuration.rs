@@ -54,6 +54,8 @@ pub struct Configuration {
     id: String,
     priority: u64,
     created: Option<Timestamp>,
+    /// `createdTimeUtc` to the nanosecond as given, for ranking: `created` keeps 100 ns.
+    created_nanos: Option<i128>,
     condition: Condition,
     module: bool,
     /// The content keys as paths below `properties.desired` (empty: the section itself), with
@@ -97,7 +99,7 @@ impl Configuration {
         let created = match optional(map, "createdTimeUtc") {
             None => None,
             Some(Value::String(text)) => {
-                Some(Timestamp::parse_rfc3339(text).map_err(|e| invalid("/createdTimeUtc", e.message()))?)
+                Some(Timestamp::parse_rfc3339_nanos(text).map_err(|e| invalid("/createdTimeUtc", e.message()))?)
             }
             Some(_) => return Err(invalid("/createdTimeUtc", "createdTimeUtc must be RFC 3339 text")),
         };
@@ -117,7 +119,8 @@ impl Configuration {
         Ok(Configuration {
             id,
             priority,
-            created,
+            created: created.map(|(time, _)| time),
+            created_nanos: created.map(|(_, nanos)| nanos),
             condition,
             module,
             content,
@@ -136,7 +139,8 @@ impl Configuration {
         self.priority
     }
 
-    /// `createdTimeUtc`, when given (without one a configuration ranks as the oldest).
+    /// `createdTimeUtc`, when given (without one a configuration ranks as the oldest), to 100 ns;
+    /// ranking compares the nanoseconds given.
     pub fn created_time(&self) -> Option<Timestamp> {
         self.created
     }
@@ -167,10 +171,9 @@ impl Configuration {
 
     /// Lower ranks paint first: priority, then creation time (absent is oldest), then id.
     fn rank(&self, other: &Configuration) -> Ordering {
-        let created = |c: &Configuration| c.created.map(|t| t.unix_nanos());
         self.priority
             .cmp(&other.priority)
-            .then_with(|| created(self).cmp(&created(other)))
+            .then_with(|| self.created_nanos.cmp(&other.created_nanos))
             .then_with(|| self.id.cmp(&other.id))
     }
 }
