@@ -85,9 +85,9 @@ impl Configuration {
                 ))
             }
         };
-        let condition = match map.get("targetCondition") {
+        let (condition, modules_prefix) = match map.get("targetCondition") {
             Some(Value::String(text)) => {
-                Condition::parse(text).map_err(|e| invalid("/targetCondition", e.message()))?
+                Condition::parse_target(text).map_err(|e| invalid("/targetCondition", e.message()))?
             }
             _ => return Err(invalid("/targetCondition", "targetCondition must be a string")),
         };
@@ -114,6 +114,14 @@ impl Configuration {
         }
         let queries = metric_queries(map)?;
         let (module, content) = content(map)?;
+        // Checked once the content gives the kind: the prefix selects module twins, which a
+        // device configuration never targets.
+        if modules_prefix && !module {
+            return Err(invalid(
+                "/targetCondition",
+                "FROM devices.modules WHERE selects module twins: only a module configuration (moduleContent) may use it",
+            ));
+        }
         let digest = digest(content);
         let content = content_paths(content, module)?;
         Ok(Configuration {
