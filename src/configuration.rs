@@ -743,12 +743,18 @@ fn content(map: &Map<String, Value>) -> Result<(bool, &Map<String, Value>), Erro
     }
 }
 
-/// The content keys as paths below `properties.desired`, checked: each is `properties.desired` or
-/// `properties.desired.<p>` with `<p>` dot-separated non-empty names, none lies at or below
-/// another, and `properties.desired` itself holds an object.
+/// The content keys as paths below `properties.desired`, checked in order, each wholly before the
+/// next (so the first problem is reported): it is `properties.desired` or `properties.desired.<p>`
+/// with `<p>` dot-separated non-empty names, `properties.desired` itself holds an object, and it
+/// lies neither at nor below an earlier key, nor above one (the later of two overlapping keys is
+/// at fault).
 fn content_paths(content: &Map<String, Value>, module: bool) -> Result<Vec<(Vec<String>, Value)>, Error> {
     let kind = if module { "moduleContent" } else { "deviceContent" };
     let mut paths = Vec::with_capacity(content.len());
+    // The earlier keys, and their ancestors, by their text (a checked key's ancestors are the key
+    // cut before each dot).
+    let mut seen: HashSet<&str, BuildHasherDefault<Fnv>> = HashSet::default();
+    let mut above: HashSet<&str, BuildHasherDefault<Fnv>> = HashSet::default();
     for (key, value) in content {
         let at = || pointer(&["content", kind, key]);
         let path: Vec<String> = match key.strip_prefix(DESIRED) {
@@ -772,13 +778,6 @@ fn content_paths(content: &Map<String, Value>, module: bool) -> Result<Vec<(Vec<
         if path.is_empty() && !value.is_object() {
             return Err(invalid(&at(), "properties.desired must be given an object"));
         }
-        paths.push((path, value.clone()));
-    }
-    // Each key against the earlier ones, by its text (the keys are checked: a path's ancestors
-    // are the key cut before each dot): the later of two overlapping keys is at fault.
-    let mut seen: HashSet<&str, BuildHasherDefault<Fnv>> = HashSet::default();
-    let mut above: HashSet<&str, BuildHasherDefault<Fnv>> = HashSet::default();
-    for key in content.keys() {
         let ancestors = || {
             std::iter::once(DESIRED.len())
                 .chain(key.match_indices('.').map(|(i, _)| i).filter(|i| *i > DESIRED.len()))
@@ -787,12 +786,13 @@ fn content_paths(content: &Map<String, Value>, module: bool) -> Result<Vec<(Vec<
         };
         if above.contains(key.as_str()) || seen.contains(key.as_str()) || ancestors().any(|a| seen.contains(a)) {
             return Err(invalid(
-                &pointer(&["content", kind, key]),
+                &at(),
                 "content keys must not overlap: one lies at or below another",
             ));
         }
         seen.insert(key);
         above.extend(ancestors());
+        paths.push((path, value.clone()));
     }
     Ok(paths)
 }
