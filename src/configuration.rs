@@ -310,6 +310,11 @@ impl Configurations {
                 let options = WriteOptions::new(now).limits(*limits);
                 let outcome = twin.patch(Section::Desired, &body, &options)?.into_owned();
                 let mut marks = Vec::new();
+                // Every write stamps the section root: it is at the owned path of a
+                // `properties.desired` key.
+                if let Some((_, rank)) = painting.owners.iter().find(|(path, _)| path.is_empty()) {
+                    marks.push((Vec::new(), *rank));
+                }
                 if let Value::Object(body) = &body {
                     painting.marks(body, &mut Vec::new(), &mut marks);
                 }
@@ -951,6 +956,45 @@ mod tests {
             twin.content_value(Section::Desired),
             json!({"a": 1, "b": {"c": 2}, "e": {"f": 1}})
         );
+    }
+
+    /// A configuration owning `properties.desired` marks the section root: the printed twin, a
+    /// twin read back from it and a query all see the mark, and a later write drops it from both.
+    #[test]
+    fn a_marked_section_root_reads_back_as_printed() {
+        let set =
+            Configurations::from_value(&configuration("all", json!({"properties.desired": {"a": 1}}))).expect("valid");
+        let digest = set.iter().next().expect("one").digest().to_owned();
+        let mut twin = Twin::new("d", now("2026-01-01T00:00:00Z"));
+        set.apply(&mut twin, now("2026-01-02T00:00:00Z"), &Limits::azure())
+            .expect("applies");
+        let printed = twin.to_value();
+        let root = &printed["properties"]["desired"]["$metadata"];
+        assert_eq!(
+            (&root[LAST_UPDATED_BY], &root["$lastUpdatedByDigest"]),
+            (&json!("all"), &json!(digest))
+        );
+        let mut read = Twin::from_value(printed.clone()).expect("reads");
+        assert_eq!(read.to_value(), printed);
+        let marked = Condition::parse("properties.desired.$metadata.$lastUpdatedBy = 'all'").expect("parses");
+        for twin in [&mut twin, &mut read] {
+            assert!(marked.matches(twin));
+            twin.patch(
+                Section::Desired,
+                &json!({"x": 1}),
+                &WriteOptions::new(now("2026-01-03T00:00:00Z")),
+            )
+            .expect("written");
+            let metadata = twin.metadata_value(Section::Desired).expect("metadata");
+            assert!(metadata.get(LAST_UPDATED_BY).is_none() && metadata.get("$lastUpdatedByDigest").is_none());
+            assert_eq!(metadata["a"][LAST_UPDATED_BY], json!("all"));
+            assert!(!marked.matches(twin));
+            // The next application removes `x`, and marks the root again.
+            set.apply(twin, now("2026-01-04T00:00:00Z"), &Limits::azure())
+                .expect("applies");
+            assert!(marked.matches(twin));
+        }
+        assert_eq!(read.to_value(), twin.to_value());
     }
 
     #[test]
