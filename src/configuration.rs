@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use crate::diff::diff_maps;
 use crate::doc::stamps::Fnv;
 use crate::error::{Error, ErrorKind};
+use crate::events::OwnedPath;
 use crate::json::parse_json;
 use crate::limits::MAX_NESTING;
 use crate::names::{CONFIGURATIONS, LAST_UPDATED_BY};
@@ -308,7 +309,7 @@ impl Configurations {
             false => None,
             true => {
                 let options = WriteOptions::new(now).limits(*limits);
-                let outcome = twin.patch(Section::Desired, &body, &options)?.into_owned();
+                let mut outcome = twin.patch(Section::Desired, &body, &options)?.into_owned();
                 let mut marks = Vec::new();
                 // Every write stamps the section root: it is at the owned path of a
                 // `properties.desired` key.
@@ -320,6 +321,18 @@ impl Configurations {
                 }
                 let owners: Vec<(&str, &str)> = targeting.iter().map(|c| (c.id(), c.digest())).collect();
                 twin.mark_configured(&marks, &owners);
+                // The change event shows the written nodes as the twin now holds them (S13).
+                outcome.event.mark_configured(
+                    painting
+                        .owners
+                        .iter()
+                        .map(|(path, rank)| OwnedPath {
+                            path: path.to_vec(),
+                            by: targeting[*rank].id.as_str().into(),
+                            digest: targeting[*rank].digest.as_str().into(),
+                        })
+                        .collect(),
+                );
                 Some(outcome)
             }
         };
@@ -995,6 +1008,38 @@ mod tests {
             assert!(marked.matches(twin));
         }
         assert_eq!(read.to_value(), twin.to_value());
+    }
+
+    /// An application's change event shows the nodes it wrote as the twin holds them after the
+    /// write, `$lastUpdatedBy` and `$lastUpdatedByDigest` included (S13).
+    #[test]
+    fn the_change_event_shows_the_marks_of_the_written_nodes() {
+        let set = Configurations::from_value(&json!([
+            {"id": "base", "targetCondition": "*", "priority": 1,
+             "content": {"deviceContent": {"properties.desired": {"a": 1, "b": {"c": 2}}}}},
+            {"id": "layer", "targetCondition": "*", "priority": 2,
+             "content": {"deviceContent": {"properties.desired.b.d": {"e": 3}, "properties.desired.f": [1]}}}
+        ]))
+        .expect("valid");
+        let mut twin = Twin::new("d", now("2026-01-01T00:00:00Z"));
+        twin.patch(
+            Section::Desired,
+            &json!({"m": 1, "b": {"c": 2}}),
+            &WriteOptions::new(now("2026-01-01T00:00:01Z")),
+        )
+        .expect("written");
+        let applied = set
+            .apply(&mut twin, now("2026-01-02T00:00:00Z"), &Limits::azure())
+            .expect("applies");
+        let event = applied.outcome.expect("written").event.to_value();
+        let shown = &event["body"]["properties"]["desired"]["$metadata"];
+        let mut metadata = twin.metadata_value(Section::Desired).expect("metadata");
+        // `b.c` held its value already: not written, not in the event.
+        metadata["b"].as_object_mut().expect("a node").shift_remove("c");
+        assert_eq!(shown, &metadata);
+        assert_eq!(shown["b"]["d"]["e"][LAST_UPDATED_BY], json!("layer"));
+        assert_eq!(shown["b"][LAST_UPDATED_BY], json!("base"));
+        assert_eq!(shown[LAST_UPDATED_BY], json!("base"));
     }
 
     #[test]
