@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use crate::diff::diff_maps;
 use crate::doc::stamps::Fnv;
 use crate::error::{Error, ErrorKind};
+use crate::events::OwnedPath;
 use crate::json::parse_json;
 use crate::limits::MAX_NESTING;
 use crate::names::{CONFIGURATIONS, LAST_UPDATED_BY};
@@ -54,6 +55,8 @@ pub struct Configuration {
     id: String,
     priority: u64,
     created: Option<Timestamp>,
+    /// `createdTimeUtc` to the nanosecond as given, for ranking: `created` keeps 100 ns.
+    created_nanos: Option<i128>,
     condition: Condition,
     module: bool,
     /// The content keys as paths below `properties.desired` (empty: the section itself), with
@@ -83,9 +86,9 @@ impl Configuration {
                 ))
             }
         };
-        let condition = match map.get("targetCondition") {
+        let (condition, modules_prefix) = match map.get("targetCondition") {
             Some(Value::String(text)) => {
-                Condition::parse(text).map_err(|e| invalid("/targetCondition", e.message()))?
+                Condition::parse_target(text).map_err(|e| invalid("/targetCondition", e.message()))?
             }
             _ => return Err(invalid("/targetCondition", "targetCondition must be a string")),
         };
@@ -97,7 +100,7 @@ impl Configuration {
         let created = match optional(map, "createdTimeUtc") {
             None => None,
             Some(Value::String(text)) => {
-                Some(Timestamp::parse_rfc3339(text).map_err(|e| invalid("/createdTimeUtc", e.message()))?)
+                Some(Timestamp::parse_rfc3339_nanos(text).map_err(|e| invalid("/createdTimeUtc", e.message()))?)
             }
             Some(_) => return Err(invalid("/createdTimeUtc", "createdTimeUtc must be RFC 3339 text")),
         };
@@ -112,12 +115,21 @@ impl Configuration {
         }
         let queries = metric_queries(map)?;
         let (module, content) = content(map)?;
+        // Checked once the content gives the kind: the prefix selects module twins, which a
+        // device configuration never targets.
+        if modules_prefix && !module {
+            return Err(invalid(
+                "/targetCondition",
+                "FROM devices.modules WHERE selects module twins: only a module configuration (moduleContent) may use it",
+            ));
+        }
         let digest = digest(content);
         let content = content_paths(content, module)?;
         Ok(Configuration {
             id,
             priority,
-            created,
+            created: created.map(|(time, _)| time),
+            created_nanos: created.map(|(_, nanos)| nanos),
             condition,
             module,
             content,
@@ -136,7 +148,8 @@ impl Configuration {
         self.priority
     }
 
-    /// `createdTimeUtc`, when given (without one a configuration ranks as the oldest).
+    /// `createdTimeUtc`, when given (without one a configuration ranks as the oldest), to 100 ns;
+    /// ranking compares the nanoseconds given.
     pub fn created_time(&self) -> Option<Timestamp> {
         self.created
     }
@@ -167,10 +180,9 @@ impl Configuration {
 
     /// Lower ranks paint first: priority, then creation time (absent is oldest), then id.
     fn rank(&self, other: &Configuration) -> Ordering {
-        let created = |c: &Configuration| c.created.map(|t| t.unix_nanos());
         self.priority
             .cmp(&other.priority)
-            .then_with(|| created(self).cmp(&created(other)))
+            .then_with(|| self.created_nanos.cmp(&other.created_nanos))
             .then_with(|| self.id.cmp(&other.id))
     }
 }
@@ -297,13 +309,30 @@ impl Configurations {
             false => None,
             true => {
                 let options = WriteOptions::new(now).limits(*limits);
-                let outcome = twin.patch(Section::Desired, &body, &options)?.into_owned();
+                let mut outcome = twin.patch(Section::Desired, &body, &options)?.into_owned();
                 let mut marks = Vec::new();
+                // Every write stamps the section root: it is at the owned path of a
+                // `properties.desired` key.
+                if let Some((_, rank)) = painting.owners.iter().find(|(path, _)| path.is_empty()) {
+                    marks.push((Vec::new(), *rank));
+                }
                 if let Value::Object(body) = &body {
                     painting.marks(body, &mut Vec::new(), &mut marks);
                 }
                 let owners: Vec<(&str, &str)> = targeting.iter().map(|c| (c.id(), c.digest())).collect();
                 twin.mark_configured(&marks, &owners);
+                // The change event shows the written nodes as the twin now holds them (S13).
+                outcome.event.mark_configured(
+                    painting
+                        .owners
+                        .iter()
+                        .map(|(path, rank)| OwnedPath {
+                            path: path.to_vec(),
+                            by: targeting[*rank].id.as_str().into(),
+                            digest: targeting[*rank].digest.as_str().into(),
+                        })
+                        .collect(),
+                );
                 Some(outcome)
             }
         };
@@ -732,12 +761,18 @@ fn content(map: &Map<String, Value>) -> Result<(bool, &Map<String, Value>), Erro
     }
 }
 
-/// The content keys as paths below `properties.desired`, checked: each is `properties.desired` or
-/// `properties.desired.<p>` with `<p>` dot-separated non-empty names, none lies at or below
-/// another, and `properties.desired` itself holds an object.
+/// The content keys as paths below `properties.desired`, checked in order, each wholly before the
+/// next (so the first problem is reported): it is `properties.desired` or `properties.desired.<p>`
+/// with `<p>` dot-separated non-empty names, `properties.desired` itself holds an object, and it
+/// lies neither at nor below an earlier key, nor above one (the later of two overlapping keys is
+/// at fault).
 fn content_paths(content: &Map<String, Value>, module: bool) -> Result<Vec<(Vec<String>, Value)>, Error> {
     let kind = if module { "moduleContent" } else { "deviceContent" };
     let mut paths = Vec::with_capacity(content.len());
+    // The earlier keys, and their ancestors, by their text (a checked key's ancestors are the key
+    // cut before each dot).
+    let mut seen: HashSet<&str, BuildHasherDefault<Fnv>> = HashSet::default();
+    let mut above: HashSet<&str, BuildHasherDefault<Fnv>> = HashSet::default();
     for (key, value) in content {
         let at = || pointer(&["content", kind, key]);
         let path: Vec<String> = match key.strip_prefix(DESIRED) {
@@ -761,13 +796,6 @@ fn content_paths(content: &Map<String, Value>, module: bool) -> Result<Vec<(Vec<
         if path.is_empty() && !value.is_object() {
             return Err(invalid(&at(), "properties.desired must be given an object"));
         }
-        paths.push((path, value.clone()));
-    }
-    // Each key against the earlier ones, by its text (the keys are checked: a path's ancestors
-    // are the key cut before each dot): the later of two overlapping keys is at fault.
-    let mut seen: HashSet<&str, BuildHasherDefault<Fnv>> = HashSet::default();
-    let mut above: HashSet<&str, BuildHasherDefault<Fnv>> = HashSet::default();
-    for key in content.keys() {
         let ancestors = || {
             std::iter::once(DESIRED.len())
                 .chain(key.match_indices('.').map(|(i, _)| i).filter(|i| *i > DESIRED.len()))
@@ -776,12 +804,13 @@ fn content_paths(content: &Map<String, Value>, module: bool) -> Result<Vec<(Vec<
         };
         if above.contains(key.as_str()) || seen.contains(key.as_str()) || ancestors().any(|a| seen.contains(a)) {
             return Err(invalid(
-                &pointer(&["content", kind, key]),
+                &at(),
                 "content keys must not overlap: one lies at or below another",
             ));
         }
         seen.insert(key);
         above.extend(ancestors());
+        paths.push((path, value.clone()));
     }
     Ok(paths)
 }
@@ -940,6 +969,77 @@ mod tests {
             twin.content_value(Section::Desired),
             json!({"a": 1, "b": {"c": 2}, "e": {"f": 1}})
         );
+    }
+
+    /// A configuration owning `properties.desired` marks the section root: the printed twin, a
+    /// twin read back from it and a query all see the mark, and a later write drops it from both.
+    #[test]
+    fn a_marked_section_root_reads_back_as_printed() {
+        let set =
+            Configurations::from_value(&configuration("all", json!({"properties.desired": {"a": 1}}))).expect("valid");
+        let digest = set.iter().next().expect("one").digest().to_owned();
+        let mut twin = Twin::new("d", now("2026-01-01T00:00:00Z"));
+        set.apply(&mut twin, now("2026-01-02T00:00:00Z"), &Limits::azure())
+            .expect("applies");
+        let printed = twin.to_value();
+        let root = &printed["properties"]["desired"]["$metadata"];
+        assert_eq!(
+            (&root[LAST_UPDATED_BY], &root["$lastUpdatedByDigest"]),
+            (&json!("all"), &json!(digest))
+        );
+        let mut read = Twin::from_value(printed.clone()).expect("reads");
+        assert_eq!(read.to_value(), printed);
+        let marked = Condition::parse("properties.desired.$metadata.$lastUpdatedBy = 'all'").expect("parses");
+        for twin in [&mut twin, &mut read] {
+            assert!(marked.matches(twin));
+            twin.patch(
+                Section::Desired,
+                &json!({"x": 1}),
+                &WriteOptions::new(now("2026-01-03T00:00:00Z")),
+            )
+            .expect("written");
+            let metadata = twin.metadata_value(Section::Desired).expect("metadata");
+            assert!(metadata.get(LAST_UPDATED_BY).is_none() && metadata.get("$lastUpdatedByDigest").is_none());
+            assert_eq!(metadata["a"][LAST_UPDATED_BY], json!("all"));
+            assert!(!marked.matches(twin));
+            // The next application removes `x`, and marks the root again.
+            set.apply(twin, now("2026-01-04T00:00:00Z"), &Limits::azure())
+                .expect("applies");
+            assert!(marked.matches(twin));
+        }
+        assert_eq!(read.to_value(), twin.to_value());
+    }
+
+    /// An application's change event shows the nodes it wrote as the twin holds them after the
+    /// write, `$lastUpdatedBy` and `$lastUpdatedByDigest` included (S13).
+    #[test]
+    fn the_change_event_shows_the_marks_of_the_written_nodes() {
+        let set = Configurations::from_value(&json!([
+            {"id": "base", "targetCondition": "*", "priority": 1,
+             "content": {"deviceContent": {"properties.desired": {"a": 1, "b": {"c": 2}}}}},
+            {"id": "layer", "targetCondition": "*", "priority": 2,
+             "content": {"deviceContent": {"properties.desired.b.d": {"e": 3}, "properties.desired.f": [1]}}}
+        ]))
+        .expect("valid");
+        let mut twin = Twin::new("d", now("2026-01-01T00:00:00Z"));
+        twin.patch(
+            Section::Desired,
+            &json!({"m": 1, "b": {"c": 2}}),
+            &WriteOptions::new(now("2026-01-01T00:00:01Z")),
+        )
+        .expect("written");
+        let applied = set
+            .apply(&mut twin, now("2026-01-02T00:00:00Z"), &Limits::azure())
+            .expect("applies");
+        let event = applied.outcome.expect("written").event.to_value();
+        let shown = &event["body"]["properties"]["desired"]["$metadata"];
+        let mut metadata = twin.metadata_value(Section::Desired).expect("metadata");
+        // `b.c` held its value already: not written, not in the event.
+        metadata["b"].as_object_mut().expect("a node").shift_remove("c");
+        assert_eq!(shown, &metadata);
+        assert_eq!(shown["b"]["d"]["e"][LAST_UPDATED_BY], json!("layer"));
+        assert_eq!(shown["b"][LAST_UPDATED_BY], json!("base"));
+        assert_eq!(shown[LAST_UPDATED_BY], json!("base"));
     }
 
     #[test]

@@ -529,7 +529,8 @@ fn member_of(view: &Value, name: &str) -> Member {
 }
 
 /// The properties of a component value (an object with `"$metadata": {}`), or `None` when the
-/// value is not one; an error when its `$metadata` holds anything.
+/// value is not one; an error when its `$metadata` holds anything. The marker is `"__t": "c"`
+/// first, whatever `__t` the value holds: the member must stay a component.
 fn component_value(value: &Value, index: usize) -> Result<Option<Map<String, Value>>, Error> {
     let Some(object) = value.as_object() else {
         return Ok(None);
@@ -542,7 +543,7 @@ fn component_value(value: &Value, index: usize) -> Result<Option<Map<String, Val
             properties.extend(
                 object
                     .iter()
-                    .filter(|(k, _)| *k != METADATA)
+                    .filter(|(k, _)| *k != METADATA && *k != COMPONENT_MARKER)
                     .map(|(k, v)| (k.clone(), v.clone())),
             );
             Ok(Some(properties))

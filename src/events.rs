@@ -9,7 +9,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::{Error, ErrorKind};
-use crate::names::{LAST_UPDATED, LAST_UPDATED_VERSION, METADATA, VERSION};
+use crate::names::{LAST_UPDATED, LAST_UPDATED_BY, LAST_UPDATED_BY_DIGEST, LAST_UPDATED_VERSION, METADATA, VERSION};
 use crate::{Section, Timestamp, Twin, WriteOptions};
 
 /// Who a twin is, as its change events name it: shared by the events of all its writes, so that
@@ -146,6 +146,20 @@ impl<'a> Body<'a> {
 struct WrittenPart<'a> {
     body: Body<'a>,
     version: u64,
+    /// The paths configurations own, when the write is their application (S12); empty otherwise.
+    owned: Box<[OwnedPath]>,
+}
+
+/// A desired path a configuration owns (S12), and what the nodes its application stamps at or
+/// below it carry, when no deeper owned path holds them.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct OwnedPath {
+    /// Member names from the section root (empty: the section itself).
+    pub(crate) path: Vec<String>,
+    /// `$lastUpdatedBy`.
+    pub(crate) by: Box<str>,
+    /// `$lastUpdatedByDigest`.
+    pub(crate) digest: Box<str>,
 }
 
 // Patches are the common writes: boxing their variant would allocate on each of them.
@@ -229,9 +243,33 @@ impl<'a> ChangeEvent<'a> {
             let body = Body::new(body);
             match section {
                 Section::Tags => *tags = Some(body),
-                Section::Desired => *desired = Some(WrittenPart { body, version }),
-                Section::Reported => *reported = Some(WrittenPart { body, version }),
+                Section::Desired => {
+                    *desired = Some(WrittenPart {
+                        body,
+                        version,
+                        owned: Box::default(),
+                    })
+                }
+                Section::Reported => {
+                    *reported = Some(WrittenPart {
+                        body,
+                        version,
+                        owned: Box::default(),
+                    })
+                }
             }
+        }
+    }
+
+    /// Makes the desired part's `$metadata` show the marks a configurations' application gives
+    /// the nodes it stamps (S12): `$lastUpdatedBy` and `$lastUpdatedByDigest` of the deepest of
+    /// `owned` holding each node, as the twin's nodes carry them after the write.
+    pub(crate) fn mark_configured(&mut self, owned: Vec<OwnedPath>) {
+        if let EventBody::Update {
+            desired: Some(part), ..
+        } = &mut self.body
+        {
+            part.owned = owned.into_boxed_slice();
         }
     }
 
@@ -310,6 +348,7 @@ impl<'a> ChangeEvent<'a> {
         let owned = |part: WrittenPart<'_>| WrittenPart {
             body: part.body.into_owned(),
             version: part.version,
+            owned: part.owned,
         };
         let body = match self.body {
             EventBody::Update {
@@ -402,6 +441,7 @@ struct PartOut<'b> {
     body: &'b Map<String, Value>,
     stamp: StampOut<'b>,
     version: u64,
+    owned: &'b [OwnedPath],
 }
 
 impl<'b> PartOut<'b> {
@@ -413,6 +453,7 @@ impl<'b> PartOut<'b> {
                 version: desired.then_some(part.version),
             },
             version: part.version,
+            owned: &part.owned,
         }
     }
 }
@@ -426,6 +467,8 @@ impl Serialize for PartOut<'_> {
         let metadata = WrittenMetadata {
             members: Some(self.body),
             stamp: self.stamp,
+            owned: self.owned.iter().collect(),
+            depth: 0,
         };
         map.serialize_entry(METADATA, &metadata)?;
         map.serialize_entry(VERSION, &self.version)?;
@@ -440,6 +483,10 @@ impl Serialize for PartOut<'_> {
 struct WrittenMetadata<'b> {
     members: Option<&'b Map<String, Value>>,
     stamp: StampOut<'b>,
+    /// The owned paths (S12) that hold the node or lie below it: their first `depth` names are
+    /// the node's path.
+    owned: Vec<&'b OwnedPath>,
+    depth: usize,
 }
 
 impl Serialize for WrittenMetadata<'_> {
@@ -449,6 +496,15 @@ impl Serialize for WrittenMetadata<'_> {
         if let Some(version) = self.stamp.version {
             map.serialize_entry(LAST_UPDATED_VERSION, &version)?;
         }
+        let holder = self
+            .owned
+            .iter()
+            .filter(|o| o.path.len() <= self.depth)
+            .max_by_key(|o| o.path.len());
+        if let Some(holder) = holder {
+            map.serialize_entry(LAST_UPDATED_BY, &*holder.by)?;
+            map.serialize_entry(LAST_UPDATED_BY_DIGEST, &*holder.digest)?;
+        }
         for (key, value) in self.members.into_iter().flatten() {
             if value.is_null() {
                 continue;
@@ -456,6 +512,14 @@ impl Serialize for WrittenMetadata<'_> {
             let child = WrittenMetadata {
                 members: value.as_object(),
                 stamp: self.stamp,
+                // No allocation for the writes of no configuration (`owned` empty).
+                owned: self
+                    .owned
+                    .iter()
+                    .copied()
+                    .filter(|o| o.path.get(self.depth).is_none_or(|name| name == key))
+                    .collect(),
+                depth: self.depth + 1,
             };
             map.serialize_entry(key, &child)?;
         }

@@ -61,7 +61,15 @@ impl Timestamp {
     /// Parses RFC 3339 text: `YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM)` (`t`, `z` and a space for
     /// the `T` are accepted too). A leap second (`:60`) is refused, with a message saying so.
     pub fn parse_rfc3339(text: &str) -> Result<Self, Error> {
-        parse_rfc3339(text).ok_or_else(|| bad(format!("{text:?} is not an RFC 3339 time")))?
+        Ok(Timestamp::parse_rfc3339_nanos(text)?.0)
+    }
+
+    /// As [`Timestamp::parse_rfc3339`], with the instant to the nanosecond as given (up to 9
+    /// fraction digits), which the timestamp truncates: S12 ranks creation times at their full
+    /// precision.
+    pub(crate) fn parse_rfc3339_nanos(text: &str) -> Result<(Self, i128), Error> {
+        let nanos = parse_rfc3339(text).ok_or_else(|| bad(format!("{text:?} is not an RFC 3339 time")))??;
+        Ok((Timestamp::from_unix_nanos(nanos)?, nanos))
     }
 
     /// Nanoseconds since the Unix epoch (a multiple of 100).
@@ -81,9 +89,9 @@ fn bad(message: String) -> Error {
     Error::new(ErrorKind::InvalidTimestamp, "", message)
 }
 
-/// `None` when the text is not shaped like RFC 3339; `Some(Err)` when it is but names no instant
-/// in range.
-fn parse_rfc3339(text: &str) -> Option<Result<Timestamp, Error>> {
+/// Nanoseconds since the Unix epoch; `None` when the text is not shaped like RFC 3339,
+/// `Some(Err)` for a leap second.
+fn parse_rfc3339(text: &str) -> Option<Result<i128, Error>> {
     let b = text.as_bytes();
     let digits = |range: std::ops::Range<usize>| -> Option<u32> {
         let part = b.get(range)?;
@@ -144,7 +152,7 @@ fn parse_rfc3339(text: &str) -> Option<Result<Timestamp, Error>> {
         ))));
     }
     let instant = OffsetDateTime::new_in_offset(date, time, offset);
-    Some(Timestamp::from_unix_nanos(instant.unix_timestamp_nanos()))
+    Some(Ok(instant.unix_timestamp_nanos()))
 }
 
 impl Timestamp {

@@ -1029,9 +1029,9 @@ impl Twin {
     }
 
     /// After a desired write by configurations (S12): gives the metadata node of each path in
-    /// `marks` (member names from the desired root, each a node the write just stamped) the
-    /// write's stamp plus `$lastUpdatedBy` and `$lastUpdatedByDigest`, the configuration naming
-    /// it being `owners[i]` for a mark `(path, i)`.
+    /// `marks` (member names from the desired root, each a node the write just stamped; an empty
+    /// path is the section root) the write's stamp plus `$lastUpdatedBy` and
+    /// `$lastUpdatedByDigest`, the configuration naming it being `owners[i]` for a mark `(path, i)`.
     pub(crate) fn mark_configured(&mut self, marks: &[(Vec<&str>, usize)], owners: &[(&str, &str)]) {
         let index = Section::Desired.index();
         let target = section_mut(&mut self.doc, Section::Desired);
@@ -1055,7 +1055,11 @@ impl Twin {
                     };
                     let id = stamps.add(configured, target);
                     for (path, _) in marks.iter().filter(|(_, o)| *o == owner) {
-                        if let Some(member) = member_at(target, path) {
+                        // The section root (owned through a `properties.desired` key) is the
+                        // table's root stamp.
+                        if path.is_empty() {
+                            stamps.root = id;
+                        } else if let Some(member) = member_at(target, path) {
                             member.stamp = id;
                         }
                     }

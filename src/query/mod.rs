@@ -48,7 +48,7 @@ use crate::twin::Twin;
 
 pub(crate) use eval::Num;
 use eval::{holds, Document};
-use parser::{parse_condition, parse_query, Aggregate, Expr, Item, Parsed};
+use parser::{has_modules_prefix, parse_condition, parse_query, Aggregate, Expr, Item, Parsed};
 
 /// The longest query text, in Unicode scalar values (S11).
 pub(crate) const MAX_QUERY_CHARS: usize = 8192;
@@ -94,6 +94,12 @@ impl Condition {
         Ok(Condition {
             expr: parse_condition(text)?,
         })
+    }
+
+    /// As [`Condition::parse`], with whether the text is written with the
+    /// `FROM devices.modules WHERE` prefix, which only a module configuration may use (S12).
+    pub(crate) fn parse_target(text: &str) -> Result<(Condition, bool), Error> {
+        Ok((Condition::parse(text)?, has_modules_prefix(text)))
     }
 
     /// Whether the condition is true for `twin` (undefined counts as false).

@@ -286,6 +286,12 @@ pub(crate) fn parse_condition(text: &str) -> Result<Option<Expr>, Error> {
     Ok(Some(condition))
 }
 
+/// Whether a target condition that [`parse_condition`] accepts is written with the
+/// `FROM devices.modules WHERE` prefix (there, a first word `FROM` is that prefix).
+pub(crate) fn has_modules_prefix(text: &str) -> bool {
+    Parser::new(text).is_ok_and(|p| p.peek().is_word("FROM"))
+}
+
 impl Parser {
     fn new(text: &str) -> Result<Parser, Error> {
         Ok(Parser {
