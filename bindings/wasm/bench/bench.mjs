@@ -88,7 +88,7 @@ function measure(cases) {
 /** The medians of `samples`, and the median of the rounds' ratios of `wasm` to `js`. */
 function summarize(samples, wasm, js) {
   const ratios = samples[wasm].map((ns, index) => ns / samples[js][index]);
-  return { ...Object.fromEntries(Object.entries(samples).map(([name, list]) => [name, median(list)])), ratio: median(ratios) };
+  return { ...Object.fromEntries(Object.entries(samples).map(([name, list]) => [name, median(list)])), ratio: median(ratios), samples };
 }
 
 function show(ns) {
@@ -148,6 +148,16 @@ function bench(fixture) {
         teardown: (twin) => twin.free(),
         perRun: n,
       },
+      // The same writes with each body given as its JSON text: the handle write less the writing
+      // of the body's text in JavaScript.
+      wasmHandleText: {
+        setup: () => Twin.fromJSON(text),
+        run: (twin) => {
+          for (let i = 0; i < n; i++) twin.patch("desired", patchTexts[i], options());
+        },
+        teardown: (twin) => twin.free(),
+        perRun: n,
+      },
       jsMerge: {
         setup: () => ({ doc: deepCopy(desired), patches: deepCopy(patches) }),
         run: ({ doc, patches }) => {
@@ -197,6 +207,7 @@ function bench(fixture) {
     textBytes: Buffer.byteLength(text),
     ...memory,
     handleRatio: memory.ratio,
+    handleTextRatio: median(memory.samples.wasmHandleText.map((ns, i) => ns / memory.samples.jsMerge[i])),
     ...roundtrip,
     textRatio: roundtrip.ratio,
     nativePatch: native("patch", "twindoc", `${name}_patch_200b`),
@@ -247,6 +258,7 @@ console.log("|---|---:|---:|");
 if (target) {
   const kb = (target.textBytes / 1000).toFixed(0);
   console.log(`| desired_32k (${kb} KB of text) handle write / json-merge-patch | ${target.handleRatio.toFixed(2)}x | <= 5x |`);
+  console.log(`| the same, each body given as its JSON text / json-merge-patch | ${target.handleTextRatio.toFixed(2)}x | (the writer's share) |`);
   console.log(`| desired_32k text round trip / JSON.parse + apply + JSON.stringify | ${target.textRatio.toFixed(2)}x | <= 1.0x |`);
 }
 for (const dir of ["pkg", "pkg-web"]) {

@@ -102,17 +102,27 @@ function bytes(text) {
  */
 function lean(value) {
   if (typeof value === "string") return bytes(value);
-  if (typeof value !== "object" || value === null || ArrayBuffer.isView(value)) return value;
+  const text = textOf(value);
+  return text === undefined ? value : bytes(text);
+}
+
+/**
+ * The JSON text of a document argument that is an object or array `write` vouches for, or a
+ * string that is well-formed Unicode; else `undefined` (bytes, and values for the walker).
+ */
+function textOf(value) {
+  if (typeof value === "string") return value.isWellFormed?.() === true ? value : undefined;
+  if (typeof value !== "object" || value === null || ArrayBuffer.isView(value)) return undefined;
   let text;
   try {
     text = write(value, 0);
   } catch {
     // FALLBACK, or a member that throws when read: the walker reads it again and says which.
-    return value;
+    return undefined;
   }
   // A lone surrogate comes out as `\udXXX` (the only escapes JSON.stringify writes as `\ud`).
-  if (text.length > MAX_TEXT_UNITS || text.includes("\\ud")) return value;
-  return bytes(text);
+  if (text.length > MAX_TEXT_UNITS || text.includes("\\ud")) return undefined;
+  return text;
 }
 
 /** Replaces member `name` of `target` (a value or a getter) by a data member holding `value`. */
@@ -127,8 +137,8 @@ function settle(target, name, value) {
  * the types: a plain object, its numbers and etag read at once, its other members getters until
  * first read (the JSON text parsed then).
  *
- * A section patch whose body crossed as a string (`later`) leaves its notification and change
- * event out of the text: each is made by the engine when first read, from that text (the event
+ * A section patch whose body's text the entry point has (`later`: given as a string, or written
+ * from a value) leaves its notification and change event out of the text: each is made by the engine when first read, from that text (the event
  * with the write's time and hub name, from the ids of the twin that made it, read once per
  * handle: `__eventIds`), so that an outcome nobody reads prints nothing.
  */
@@ -176,7 +186,12 @@ function twinWrite(name, replace) {
   const own = glue.Twin.prototype[name];
   return {
     [name](section, body, options) {
-      body = lean(body);
+      // The body's text, kept for its notification and change event (`undefined`: the body
+      // crosses as it is, bytes or a value for the walker); long text crosses as UTF-8 bytes.
+      const text = textOf(body);
+      // What crosses: short text as a string; else bytes, or the value for the walker (a string
+      // that is not well-formed Unicode too, which the engine refuses).
+      if (text !== undefined) body = text.length >= LONG_TEXT ? encoder.encode(text) : text;
       let now, limits, ifMatch, ifVersion, hubName, digitalTwinEvent;
       if (options !== undefined && options !== null) {
         if (typeof options !== "object") return outcome(own.call(this, section, body, options));
@@ -201,13 +216,12 @@ function twinWrite(name, replace) {
       ) {
         return outcome(own.call(this, section, body, options));
       }
-      // A string the engine would read with U+FFFD for a lone surrogate goes as a value: the
-      // engine refuses it (`isWellFormed` is missing before Node 20).
-      const text = typeof body === "string" && body.isWellFormed?.() === true ? body : undefined;
+      const later = !replace && section !== "twin" && text !== undefined;
       const answer = this.__write(
         section,
-        text,
-        text === undefined ? body : undefined,
+        body === text ? text : undefined,
+        body === text ? undefined : body,
+        later,
         replace,
         millis,
         nowText,
@@ -217,7 +231,7 @@ function twinWrite(name, replace) {
         hubName ?? undefined,
         digitalTwinEvent === true,
       );
-      if (replace || text === undefined || section === "twin") return outcome(answer);
+      if (!later) return outcome(answer);
       // The twin's ids are read once per handle, so that an event can be built after `free()`.
       const ids = (this[IDS] ??= this.__eventIds());
       return outcome(answer, { section, body: text, ids, options: { now: millis ?? nowText, hubName } });

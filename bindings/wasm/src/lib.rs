@@ -243,6 +243,14 @@ pub fn patch_notification(section_name: &str, body: &str, section_version: Optio
     notification().map_err(js_error)
 }
 
+/// What a section patch given as text answers besides its numbers and etag: the digital twin
+/// change event, worked out with the write when asked for.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LaterOutcome<'e> {
+    digital_twin_event: &'e twindoc::DigitalTwinEvent,
+}
+
 /// A write's answer to the entry point (`js/boundary.js`): the version, the section's version
 /// (`null` for tags) and the etag's length in UTF-16 units, space-separated, then the etag and
 /// `json`, the JSON text of what else the outcome holds (read when first asked for).
@@ -334,11 +342,12 @@ impl JsTwin {
     }
 
     /// `patch` and `replace` as the entry point (`js/boundary.js`) calls them, with the options'
-    /// members it read (a time as Unix milliseconds or text) and the body's text when it is a
-    /// well-formed string. A section patch given so answers only its numbers, its etag and, when
-    /// asked for, its digital twin change event: the entry point keeps the text and asks for the
-    /// notification (`__patchNotification`) and the change event (`__patchEvent`) when they are
-    /// read, so that an outcome nobody reads prints nothing. Hidden: not API.
+    /// members it read (a time as Unix milliseconds or text) and the body as text (a string),
+    /// or else as bytes or a value (`body`). A section patch the entry point keeps the text of
+    /// (`later`) answers only its numbers, its etag and, when asked for, its digital twin change
+    /// event: the entry point asks for the notification (`__patchNotification`) and the change
+    /// event (`__patchEvent`) when they are read, so that an outcome nobody reads prints
+    /// nothing. Hidden: not API.
     #[wasm_bindgen(js_name = __write, skip_typescript)]
     #[allow(clippy::too_many_arguments)]
     pub fn write_read(
@@ -346,6 +355,7 @@ impl JsTwin {
         section: &str,
         body_text: Option<String>,
         body: JsValue,
+        later: bool,
         replace: bool,
         now_millis: Option<f64>,
         now_text: Option<String>,
@@ -366,7 +376,7 @@ impl JsTwin {
             options.hub_name = hub_name;
             options.digital_twin_event = digital_twin_event;
             let section = self::section(section)?;
-            let later = !replace && section.is_some() && body_text.is_some();
+            let later = later && !replace && section.is_some();
             let body = match body_text {
                 Some(text) => twindoc::parse_json(&text, &options.limits)?,
                 None => input(&body, &options.limits)?,
@@ -375,9 +385,10 @@ impl JsTwin {
             let json = match (later, &outcome.digital_twin_event) {
                 (false, _) => serde_json::to_string(&outcome).unwrap_or_default(),
                 (true, None) => String::new(),
-                (true, Some(event)) => {
-                    serde_json::to_string(&serde_json::json!({ "digitalTwinEvent": event })).unwrap_or_default()
-                }
+                (true, Some(event)) => serde_json::to_string(&LaterOutcome {
+                    digital_twin_event: event,
+                })
+                .unwrap_or_default(),
             };
             Ok(answer(&outcome, &json))
         };

@@ -291,6 +291,9 @@ test("a section patch's change event, built when read from its text, is the one 
     ["reported", { fan: { speed: { value: 3, ac: 200, av: 3 } }, thermostat: { __t: "c", t: 21.5 } }],
     ["tags", { site: "b", floor: { n: 2 } }],
     ["desired", {}],
+    // Long text (4 KB and more) crosses as bytes, but the entry point keeps it for the event.
+    ["desired", { long: "é".repeat(1500), more: "x".repeat(3000), n: { m: 1 } }],
+    ["reported", { long: "x".repeat(4000), other: "y".repeat(1000) }],
   ];
   const outcomes = [];
   for (const [i, [section, body]] of bodies.entries()) {
@@ -306,6 +309,7 @@ test("a section patch's change event, built when read from its text, is the one 
   // Read after every later write: each event is its own write's.
   for (const [later, atOnce, section] of outcomes) {
     assert.deepEqual(later.event, atOnce.event, section);
+    assert.deepEqual(later.notification, atOnce.notification, section);
     assert.equal(later.event.properties.hubName, "hub1");
     assert.equal(later.event.body.version, later.version);
   }
@@ -331,7 +335,9 @@ test("a section patch's change event, built when read from its text, is the one 
   // An event read after its twin is freed (as the playground does) is still built.
   const freed = new Twin("devB", { now: T0, moduleId: "m2" });
   const unread = freed.patch("reported", { a: 1 }, { ...at(23), hubName: "hub2" });
+  const unreadDesired = freed.patch("desired", { b: [1, { c: 2 }], d: null, e: { f: null } }, at(24));
   freed.free();
+  assert.deepEqual(unreadDesired.notification, { b: [1, { c: 2 }], d: null, e: { f: null }, $version: 2 });
   assert.deepEqual(unread.event.properties, {
     deviceId: "devB", moduleId: "m2", hubName: "hub2", operationTimestamp: "2026-01-01T00:00:23.0000000Z",
     "iothub-message-schema": "twinChangeNotification", opType: "updateTwin",
@@ -418,6 +424,18 @@ test("a write's options read by the entry point mean what the engine's own readi
         engine.free();
         entry.free();
       }
+    }
+  }
+});
+
+test("a body string that is not well-formed Unicode is refused whatever its length", () => {
+  for (const body of ['{"a": "\ud800"}', `{"a": "${"x".repeat(5000)}\udc00"}`]) {
+    for (const section of ["desired", "tags", "twin"]) {
+      const twin = base();
+      const before = twin.toString();
+      const got = answer(() => twin.patch(section, body, at(5)));
+      assert.equal(got.error?.code, "InvalidJson", `${section} ${body.length}`);
+      assert.equal(twin.toString(), before);
     }
   }
 });
