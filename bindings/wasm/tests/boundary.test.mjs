@@ -357,6 +357,18 @@ function bareGlue() {
   }
 }
 
+/** The bare glue's answer: version, section version, etag's length, etag, then the outcome's JSON. */
+function decode(answer) {
+  const [version, sectionVersion, units] = answer.split(" ", 3);
+  const etagStart = version.length + sectionVersion.length + units.length + 3;
+  const etagEnd = etagStart + Number(units);
+  const { notification, event, digitalTwinEvent } = JSON.parse(answer.slice(etagEnd));
+  return {
+    version: Number(version), sectionVersion: sectionVersion === "null" ? null : Number(sectionVersion),
+    etag: answer.slice(etagStart, etagEnd), notification, event, digitalTwinEvent,
+  };
+}
+
 test("a write's options read by the entry point mean what the engine's own reading of them means", () => {
   const bare = bareGlue();
   assert.notEqual(bare.Twin, Twin, "a second instance");
@@ -377,17 +389,6 @@ test("a write's options read by the entry point mean what the engine's own readi
     new Proxy({ now: T0 }, {}),
   ];
   const bodies = ['{"fan": {"speed": 7}, "deep": {"a": {"b": {}}}}', '{"a.b": 1}', "{", { fan: null }];
-  /** The bare glue's answer: version, section version, etag's length, etag, then the outcome's JSON. */
-  const decode = (answer) => {
-    const [version, sectionVersion, units] = answer.split(" ", 3);
-    const etagStart = version.length + sectionVersion.length + units.length + 3;
-    const etagEnd = etagStart + Number(units);
-    const { notification, event, digitalTwinEvent } = JSON.parse(answer.slice(etagEnd));
-    return {
-      version: Number(version), sectionVersion: sectionVersion === "null" ? null : Number(sectionVersion),
-      etag: answer.slice(etagStart, etagEnd), notification, event, digitalTwinEvent,
-    };
-  };
   const read = (twin, write) => {
     try {
       const outcome = write();
@@ -438,4 +439,85 @@ test("a body string that is not well-formed Unicode is refused whatever its leng
       assert.equal(twin.toString(), before);
     }
   }
+});
+
+test("a handle write through the entry point answers as the engine's own glue does, on drawn bodies and options", () => {
+  const bare = bareGlue();
+  // mulberry32: its low bits vary as well as its high ones.
+  let seed = 29;
+  const next = (n) => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) % n;
+  };
+  // Mostly what a write takes, sometimes what one of the rules (S3, S10) refuses.
+  const leaves = [0, -0, 1, -7, 2.5, 2 ** 52 - 1, "", "text", "q\"\\", "é😀", "\u2028", "y".repeat(2100), true, false, null, undefined, [], {}];
+  const badLeaves = [2 ** 52, 2 ** 53, 1e21, "\ud800", "x".repeat(4097), NaN, Infinity, 10n, new Date(0), [null]];
+  const keys = ["a", "b", "", "é", "__t", "value", "ac", "n1"];
+  const badKeys = ["a.b", "$v", "c d", "long".repeat(300)];
+  const pick = (good, bad) => (next(16) === 0 ? bad[next(bad.length)] : good[next(good.length)]);
+  const build = (depth) => {
+    const kind = next(depth > 4 ? 1 : 3);
+    if (kind === 0) return pick(leaves, badLeaves);
+    if (kind === 1) return Array.from({ length: next(3) }, () => build(depth + 1));
+    const object = {};
+    for (let i = next(4); i > 0; i--) object[pick(keys, badKeys)] = build(depth + 1);
+    return object;
+  };
+  const options = [
+    () => ({ now: `2026-01-01T00:01:${String(next(60)).padStart(2, "0")}Z` }),
+    () => ({ now: Date.parse("2026-01-01T00:02:00Z") + next(1000) }),
+    () => ({ now: new Date(Date.parse("2026-01-01T00:03:00Z") + next(1000)) }),
+    () => ({ now: T0, hubName: "hub", digitalTwinEvent: true }),
+    () => ({ now: T0, limits: "none" }),
+    () => ({ now: T0, ifMatch: ["*", "\"AAAAAAAAAAM=\"", "W/\"AAAAAAAAAAM=\""][next(3)] }),
+  ];
+  const badOptions = [
+    () => ({ now: T0, limits: { maxDepth: 2, desiredBytes: 3000 } }),
+    () => ({ now: T0, ifMatch: ["nope", 3][next(2)] }),
+    () => ({ now: T0, ifVersion: [1, 2, 3, 1.5, "2"][next(5)] }),
+    () => ({ now: [NaN, "soon", {}, null][next(4)] }),
+    () => 7,
+  ];
+  const read = (twin, write) => {
+    try {
+      const outcome = write();
+      return { ok: [outcome, twin.toString()] };
+    } catch (error) {
+      return { error: [error.code, error.path, error.message] };
+    }
+  };
+  let refused = 0;
+  for (let i = 0; i < 800; i++) {
+    const section = ["desired", "reported", "tags", "twin"][next(4)];
+    const write = next(4) === 0 ? "replace" : "patch";
+    // A body is an object but now and then (NotAnObject).
+    let drawn = build(0);
+    while (next(12) !== 0 && (typeof drawn !== "object" || drawn === null || Array.isArray(drawn))) drawn = build(0);
+    const body = section !== "twin" ? drawn : next(2) ? { tags: drawn } : { properties: { desired: drawn } };
+    const option = (next(6) === 0 ? badOptions[next(badOptions.length)] : options[next(options.length)])();
+    // As a value or as its text (when it has one), to both.
+    let text;
+    try {
+      text = JSON.stringify(body);
+    } catch {
+      text = undefined;
+    }
+    const given = text !== undefined && next(3) === 0 ? text : body;
+    const engine = bare.Twin.fromJSON(base().toString());
+    const entry = Twin.fromJSON(base().toString());
+    const want = read(engine, () => decode(engine[write](section, given, option)));
+    const got = read(entry, () => ({ ...entry[write](section, given, option) }));
+    const clocked = option?.now === null;
+    if (clocked) {
+      assert.deepEqual(got.error, want.error, `case ${i}`);
+    } else {
+      assert.deepEqual(got, want, `case ${i}: ${write} ${section} ${text?.slice(0, 200)} ${JSON.stringify(option)}`);
+    }
+    if (want.error) refused += 1;
+    engine.free();
+    entry.free();
+  }
+  assert.ok(refused > 150 && refused < 650, `both kinds of write drawn (${refused} refused)`);
 });
