@@ -28,6 +28,18 @@ pub(crate) fn input(value: &JsValue, limits: &Limits) -> Result<Value, Error> {
     }
 }
 
+/// A write's body, as [`input`] reads a document, except that with the integer range on (S3)
+/// an integral number from 2^53 up to the 64-bit bounds becomes that exact integer, which the
+/// write's range rule then refuses in document order, as it refuses the same literal in JSON text
+/// (a violation before it is the error). Beyond 64 bits, or with the range off, it is refused
+/// here, as S10 says and as the text's parse does.
+pub(crate) fn body_input(value: &JsValue, limits: &Limits) -> Result<Value, Error> {
+    match text(value)? {
+        Some(text) => twindoc::parse_json(&text, limits),
+        None => walk(value, limits.integer_range()),
+    }
+}
+
 /// The JSON text a value carries: a string's, or a `Uint8Array`'s bytes read as UTF-8 (not
 /// UTF-8: `InvalidJson`, as text that does not parse); `None` for any other value.
 pub(crate) fn text(value: &JsValue) -> Result<Option<String>, Error> {
@@ -60,8 +72,14 @@ fn string(value: &JsValue) -> Result<Option<String>, Failure> {
 /// plain (`Date`, `Map`, class instances) are `InvalidJson`; an `undefined` member is absent; an
 /// integral number below 1e21 is an integer literal, refused at or beyond 2^53.
 pub(crate) fn from_js(value: &JsValue) -> Result<Value, Error> {
+    walk(value, false)
+}
+
+/// [`from_js`], with integral numbers from 2^53 to the 64-bit bounds kept as exact integers when
+/// `wide` (see [`body_input`]).
+fn walk(value: &JsValue, wide: bool) -> Result<Value, Error> {
     let mut path = Vec::new();
-    convert(value, 0, &mut path).map_err(|(kind, message)| {
+    convert(value, 0, &mut path, wide).map_err(|(kind, message)| {
         let pointer: String = path
             .iter()
             .map(|token: &String| format!("/{}", twindoc::escape_pointer_token(token)))
@@ -76,12 +94,12 @@ fn invalid(message: impl Into<String>) -> Failure {
     (ErrorKind::InvalidJson, message.into())
 }
 
-fn convert(value: &JsValue, depth: usize, path: &mut Vec<String>) -> Result<Value, Failure> {
+fn convert(value: &JsValue, depth: usize, path: &mut Vec<String>, wide: bool) -> Result<Value, Failure> {
     if let Some(text) = string(value).inspect_err(|_| path.clear())? {
         return Ok(Value::String(text));
     }
     if let Some(number) = value.as_f64() {
-        return convert_number(number);
+        return convert_number(number, wide);
     }
     if let Some(flag) = value.as_bool() {
         return Ok(Value::Bool(flag));
@@ -108,7 +126,7 @@ fn convert(value: &JsValue, depth: usize, path: &mut Vec<String>) -> Result<Valu
         let mut items = Vec::with_capacity(array.length() as usize);
         for (index, item) in array.iter().enumerate() {
             path.push(index.to_string());
-            items.push(convert(&item, depth + 1, path)?);
+            items.push(convert(&item, depth + 1, path, wide)?);
             path.pop();
         }
         return Ok(Value::Array(items));
@@ -129,18 +147,28 @@ fn convert(value: &JsValue, depth: usize, path: &mut Vec<String>) -> Result<Valu
             continue;
         }
         path.push(name);
-        let converted = convert(&member, depth + 1, path)?;
+        let converted = convert(&member, depth + 1, path, wide)?;
         let name = path.pop().unwrap_or_default();
         members.insert(name, converted);
     }
     Ok(Value::Object(members))
 }
 
-fn convert_number(number: f64) -> Result<Value, Failure> {
+fn convert_number(number: f64, wide: bool) -> Result<Value, Failure> {
     if !number.is_finite() {
         return Err(invalid("NaN and Infinity are not JSON numbers"));
     }
     if number.fract() == 0.0 && number.abs() < 1e21 {
+        // Every integral double above -2^63 and below 2^64 is an exact i64 or u64, and the
+        // integer literal JSON.stringify writes for it (its shortest digits, then zeros) is too:
+        // -2^63 itself is written -9223372036854776000, beyond 64 bits, which the text's parse
+        // refuses first, as is done here.
+        if wide && number > -9_223_372_036_854_775_808.0 && number < 18_446_744_073_709_551_616.0 {
+            return Ok(match number >= 0.0 {
+                true => Value::from(number as u64),
+                false => Value::from(number as i64),
+            });
+        }
         if number.abs() >= EXACT_LIMIT {
             return Err((
                 ErrorKind::IntegerOutOfRange,

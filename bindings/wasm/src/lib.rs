@@ -379,7 +379,7 @@ impl JsTwin {
             let later = later && !replace && section.is_some();
             let body = match body_text {
                 Some(text) => twindoc::parse_json(&text, &options.limits)?,
-                None => input(&body, &options.limits)?,
+                None => convert::body_input(&body, &options.limits)?,
             };
             let outcome = self.write(section, &body, &options, replace)?;
             let json = match (later, &outcome.digital_twin_event) {
@@ -404,7 +404,7 @@ impl JsTwin {
     ) -> Result<String, Error> {
         let options = write_options(options)?;
         let section = self::section(section)?;
-        let body = input(body, &options.limits)?;
+        let body = convert::body_input(body, &options.limits)?;
         let outcome = self.write(section, &body, &options, replace)?;
         Ok(answer(&outcome, &serde_json::to_string(&outcome).unwrap_or_default()))
     }
@@ -692,7 +692,7 @@ impl JsDeviceTwin {
         &mut self,
         #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | object")] patch: JsValue,
     ) -> Result<(), JsValue> {
-        let patch = input(&patch, &Limits::azure()).map_err(js_error)?;
+        let patch = convert::body_input(&patch, &Limits::azure()).map_err(js_error)?;
         self.replica.report(&patch).map_err(js_error)
     }
 

@@ -521,3 +521,32 @@ test("a handle write through the entry point answers as the engine's own glue do
   }
   assert.ok(refused > 150 && refused < 650, `both kinds of write drawn (${refused} refused)`);
 });
+
+test("an integral number from 2^53 to the 64-bit bounds in a write's body fails as its JSON text does, in the rules' order", () => {
+  // JSON.stringify writes these as integer literals: the value and its text must answer alike,
+  // an earlier violation included (S10, S3). Beyond 64 bits both refuse the number first.
+  const numbers = [2 ** 52, 2 ** 53, 2 ** 60, 18446744073709549568, -(2 ** 63) + 1024, -(2 ** 63), -(2 ** 53), 2 ** 64, -(2 ** 63) - 4096];
+  for (const n of numbers) {
+    const bodies = [{ "a.b": 1, c: n }, { c: n }, { a: [null], c: n }, [n], { a: { "b c": n } }, { a: "x".repeat(5000), c: n }];
+    for (const body of bodies) {
+      for (const section of ["tags", "desired", "reported", "twin"]) {
+        const shaped = section === "twin" && !Array.isArray(body) ? { tags: body } : body;
+        const result = same(shaped, (input) => {
+          const twin = base();
+          const before = twin.toString();
+          try {
+            return twin.patch(section, input, at(3)).version;
+          } finally {
+            if (twin.version === 4) assert.equal(twin.toString(), before, "unchanged when refused");
+          }
+        }, `${section} ${JSON.stringify(shaped).slice(0, 80)}`);
+        if (Math.abs(n) > 2 ** 52 || !(typeof body === "object" && !Array.isArray(body))) assert.ok(result.error, `${n} refused`);
+      }
+      const report = same(body, (input) => DeviceTwin.fromDeviceView({ desired: { $version: 1 }, reported: { $version: 1 } }).report(input));
+      assert.ok(report.error || Math.abs(n) <= 2 ** 52);
+    }
+  }
+  // With the range off the value is still refused (S10: no longer exact), where its text is not.
+  assert.equal(answer(() => base().patch("tags", { c: 2 ** 53 }, { ...at(3), limits: "none" })).error.code, "IntegerOutOfRange");
+  assert.ok(answer(() => base().patch("tags", "{\"c\": 9007199254740992}", { ...at(3), limits: "none" })).ok);
+});
