@@ -505,8 +505,34 @@ impl Sum {
         if self.count == 0 {
             return None;
         }
-        let total = self.exact.map_or(self.float, |sum| sum as f64);
-        Number::from_f64(total / self.count as f64)
+        match self.exact {
+            Some(sum) => Number::from_f64(divide(sum, self.count)),
+            None => Number::from_f64(self.float / self.count as f64),
+        }
+    }
+}
+
+/// `sum / count` rounded once to the nearest double (ties to even), as an exact division
+/// would be: `sum as f64 / count as f64` rounds twice once `sum` is past 2^53.
+fn divide(sum: i128, count: u64) -> f64 {
+    let magnitude = sum.unsigned_abs();
+    if magnitude < 1 << 53 || count == 1 {
+        // Both exact as doubles (or a division by one): IEEE division rounds once.
+        return sum as f64 / count as f64;
+    }
+    // Shift the dividend up to bit 126 so that the quotient has at least 62 bits, then keep
+    // whether a remainder is left as one more (sticky) bit below them: converting that to a
+    // double rounds as the exact quotient would.
+    let shift = magnitude.leading_zeros() - 1;
+    let scaled = magnitude << shift;
+    let (quotient, remainder) = (scaled / u128::from(count), scaled % u128::from(count));
+    let bits = (quotient << 1) | u128::from(remainder != 0);
+    // A power of two from 2^-1 to 2^-74: exact, and so is the product.
+    let value = bits as f64 * 2f64.powi(-(shift as i32 + 1));
+    if sum < 0 {
+        -value
+    } else {
+        value
     }
 }
 
@@ -578,6 +604,44 @@ impl Group {
 
 #[cfg(test)]
 mod tests {
+    /// An average of integer literals is their exact sum divided once (the quotients of exact
+    /// division, rounded to the nearest double, as Python's `int / int` gives them).
+    #[test]
+    fn an_integer_average_is_rounded_once() {
+        let cases: [(i128, u64, f64); 22] = [
+            (13510798882111485, 3, 4503599627370495.0),
+            (-13510798882111485, 3, -4503599627370495.0),
+            (9007199254740993, 2, 4503599627370496.0),
+            (9007199254740995, 2, 4503599627370498.0),
+            (-9007199254740995, 2, -4503599627370498.0),
+            (18446744073709551617, 3, 6.148914691236517e+18),
+            (1267650600228229401496703217721, 7, 1.8109294288974705e+29),
+            (-85070591730234615865843651857942052864, 3, -2.8356863910078204e+37),
+            (
+                170141183460469231731687303715884105727,
+                18446744073709551615,
+                9.223372036854776e+18,
+            ),
+            (9007199254740992, 18446744073709551615, 0.00048828125),
+            (-1829009864720429596, 333, -5492522116277566.0),
+            (-2188015568333364690240, 668, -3.2754724076846776e+18),
+            (-651203574895259915, 98, -6644934437706734.0),
+            (3102228744887297882, 90, 3.4469208276525532e+16),
+            (-873279835196383832880, 248, -3.521289658049935e+18),
+            (-63187705122688323968, 128, -4.9365394627100256e+17),
+            (2705777258091907829, 644, 4201517481509173.5),
+            (-2155044242747779381, 228, -9451948433104296.0),
+            (-1168287450308674566907, 431, -2.710643736215022e+18),
+            (-1146077295382899385, 586, -1955763302701193.5),
+            (459100050248155054331, 101, 4.5455450519619313e+18),
+            (2171525227079452598718, 546, 3.9771524305484477e+18),
+        ];
+        for (sum, count, quotient) in cases {
+            assert_eq!(super::divide(sum, count), quotient, "{sum} / {count}");
+        }
+        // Dividing the sum's double rounds twice: the first case shows it.
+        assert_ne!(13510798882111485i128 as f64 / 3.0, 4503599627370495.0);
+    }
     use super::*;
     use serde_json::json;
 
