@@ -1164,8 +1164,9 @@ impl Twin {
         if let Some(expected) = &options.if_match {
             let bare = expected.strip_prefix("W/").unwrap_or(expected);
             let bare = bare.strip_prefix('"').and_then(|b| b.strip_suffix('"')).unwrap_or(bare);
+            // Only a bare `*` is the wildcard: `"*"` is an etag (RFC 7232), compared as any.
             // An empty If-Match names no etag, so it matches none, even a twin's empty one.
-            if bare != "*" && (bare.is_empty() || Some(bare) != self.etag()) {
+            if expected != "*" && (bare.is_empty() || Some(bare) != self.etag()) {
                 return Err(Error::new(
                     ErrorKind::PreconditionFailed,
                     "",
