@@ -24,16 +24,50 @@ use crate::Limits;
 /// # Ok::<(), twindoc::Error>(())
 /// ```
 pub fn parse_json(text: &str, limits: &Limits) -> Result<Value, Error> {
+    parse(text, limits, false)
+}
+
+/// Parses the JSON text of a write's body: as [`parse_json`], except that an integer literal too
+/// large for 64 bits does not fail the parse. With [`Limits::integer_range`] on it stands in the
+/// body as the 64-bit integer of its sign farthest from zero, which the write's integer range
+/// rule refuses (`IntegerOutOfRange` at its path) in the order of the body's rules (S3): a
+/// violation before it is the write's error, as for any other value. (A parser can keep such a
+/// literal only as an inexact float, which the rule would not see as an integer.) Use it for
+/// text given to [`Twin::patch`](crate::Twin::patch) and the other writes, whose checks refuse
+/// the stand-in; elsewhere [`parse_json`] refuses the literal itself.
+///
+/// ```
+/// use twindoc::{Limits, Section, Twin, WriteOptions};
+/// let body = twindoc::parse_body_json(r#"{"a b": 1, "c": 100000000000000000000}"#, &Limits::azure())?;
+/// let mut twin = Twin::new("devA", "2026-11-28T10:00:00Z".parse()?);
+/// let error = twin.patch(Section::Tags, &body, &WriteOptions::new("2026-11-28T10:00:01Z".parse()?)).unwrap_err();
+/// assert_eq!((error.code(), error.path()), ("InvalidKey", "/a b"));
+/// # Ok::<(), twindoc::Error>(())
+/// ```
+pub fn parse_body_json(text: &str, limits: &Limits) -> Result<Value, Error> {
+    parse(text, limits, true)
+}
+
+/// [`parse_json`], or with `body` [`parse_body_json`].
+fn parse(text: &str, limits: &Limits, body: bool) -> Result<Value, Error> {
     check_input_size(text, limits)?;
-    let value = serde_json::from_str(text)
+    let mut value: Value = serde_json::from_str(text)
         .map_err(|e| Error::new(ErrorKind::InvalidJson, "", format!("malformed JSON: {e}")))?;
     if limits.integer_range() && has_long_digit_run(text) {
-        if let Some(path) = first_inexact_integer(text) {
-            return Err(Error::new(
-                ErrorKind::IntegerOutOfRange,
-                path,
-                "the integer literal is outside -2^52..2^52-1",
-            ));
+        for path in inexact_integers(text) {
+            if !body {
+                return Err(Error::new(
+                    ErrorKind::IntegerOutOfRange,
+                    path,
+                    "the integer literal is outside -2^52..2^52-1",
+                ));
+            }
+            // (A literal that a later duplicate key replaced is not in the body.)
+            if let Some(slot) = value.pointer_mut(&path) {
+                let negative = slot.as_f64().is_some_and(|n| n < 0.0);
+                let stand_in: serde_json::Number = if negative { i64::MIN.into() } else { u64::MAX.into() };
+                *slot = Value::Number(stand_in);
+            }
         }
     }
     Ok(value)
@@ -62,9 +96,9 @@ fn has_long_digit_run(text: &str) -> bool {
     })
 }
 
-/// The JSON Pointer of the first integer literal (no fraction, no exponent) that fits neither
-/// `i64` nor `u64`, in well-formed JSON text.
-fn first_inexact_integer(text: &str) -> Option<String> {
+/// The JSON Pointers of the integer literals (no fraction, no exponent) that fit neither `i64`
+/// nor `u64`, in well-formed JSON text, in document order.
+fn inexact_integers(text: &str) -> Vec<String> {
     /// Where the scan is: inside an object (at a member, once its key is read) or an array.
     enum Frame {
         Object(Option<String>),
@@ -72,6 +106,7 @@ fn first_inexact_integer(text: &str) -> Option<String> {
     }
     let bytes = text.as_bytes();
     let mut stack: Vec<Frame> = Vec::new();
+    let mut found = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
@@ -112,19 +147,34 @@ fn first_inexact_integer(text: &str) -> Option<String> {
                         Frame::Object(None) => String::new(),
                         Frame::Array(index) => format!("/{index}"),
                     });
-                    return Some(pointer.collect());
+                    found.push(pointer.collect());
                 }
             }
             _ => {}
         }
         i += 1;
     }
-    None
+    found
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A body's integer literals past 64 bits become the 64-bit integer of their sign farthest
+    /// from zero, and only them; with the integer range off they stay floats.
+    #[test]
+    fn a_body_keeps_its_inexact_integers_for_the_range_rule() {
+        let text = r#"{"a": [1, 100000000000000000000, 1e20], "b~/": {"c": -9223372036854775809}, "d": "99999999999999999999", "e": 18446744073709551615}"#;
+        let body = parse_body_json(text, &Limits::azure()).expect("parses");
+        assert_eq!(
+            body,
+            serde_json::json!({"a": [1, u64::MAX, 1e20], "b~/": {"c": i64::MIN}, "d": "99999999999999999999", "e": u64::MAX})
+        );
+        let lenient = parse_body_json(text, &Limits::none()).expect("parses");
+        assert_eq!(lenient["a"][1], serde_json::json!(1e20));
+        assert_eq!(parse_json(text, &Limits::none()).expect("parses"), lenient);
+    }
 
     #[test]
     fn inexact_integers_are_found_at_their_path() {

@@ -48,7 +48,7 @@ pub use digital_twin::{digital_twin_operations, DigitalTwinEvent};
 pub use error::{Error, ErrorKind};
 pub use events::{ChangeEvent, EventProperties};
 pub use ids::{check_device_id, check_module_id, MAX_ID_CHARS};
-pub use json::parse_json;
+pub use json::{parse_body_json, parse_json};
 pub use limits::{Limits, DEFAULT_MAX_INPUT_BYTES, MAX_NESTING};
 pub use notification::Notification;
 pub use options::{LimitsBase, LimitsOverrides, TimeInput};

@@ -792,7 +792,7 @@ fn write(args: &WriteArgs, replace: bool, pretty: bool) -> Result<Output, Failur
     options.if_match.clone_from(&args.if_match);
     options.if_version = args.if_version;
     let mut twin = read_twin(&args.twin, &limits)?;
-    let body = read_json("body", &args.body, &limits)?;
+    let body = read_body(&args.body, &limits)?;
     let section = match args.section {
         SectionArg::Tags => Section::Tags,
         SectionArg::Desired => Section::Desired,
@@ -1017,7 +1017,17 @@ fn section_of_view(content: &serde_json::Map<String, Value>, version: u64) -> Va
 /// Reads and parses one input, never more than `limits.max_input_bytes()` bytes of it. A refusal
 /// names the input by its `role` in the command and its path.
 fn read_json(role: &str, path: &Path, limits: &Limits) -> Result<Value, Failure> {
-    read_json_unnamed(path, limits).map_err(|failure| named_input(role, path, failure))
+    read_text(path, limits)
+        .and_then(|text| Ok(twindoc::parse_json(&text, limits)?))
+        .map_err(|failure| named_input(role, path, failure))
+}
+
+/// Reads and parses a write's body: an integer literal past 64 bits is left to the write's
+/// integer range rule, which refuses it in the order of the body's rules (`parse_body_json`).
+fn read_body(path: &Path, limits: &Limits) -> Result<Value, Failure> {
+    read_text(path, limits)
+        .and_then(|text| Ok(twindoc::parse_body_json(&text, limits)?))
+        .map_err(|failure| named_input("body", path, failure))
 }
 
 /// Prefixes a refused input's message with the input's role and name (`body b.json: ...`), so
@@ -1034,7 +1044,8 @@ fn named_input(role: &str, path: &Path, failure: Failure) -> Failure {
     Failure::Rejected(Error::new(error.kind(), error.path(), message))
 }
 
-fn read_json_unnamed(path: &Path, limits: &Limits) -> Result<Value, Failure> {
+/// Reads one input's text, never more than `limits.max_input_bytes()` bytes of it.
+fn read_text(path: &Path, limits: &Limits) -> Result<String, Failure> {
     let max = limits.max_input_bytes();
     let unreadable = |e: io::Error| Failure::Usage(format!("cannot read {}: {e}", path.display()));
     let source: Box<dyn Read> = if is_stdin(path) {
@@ -1051,9 +1062,8 @@ fn read_json_unnamed(path: &Path, limits: &Limits) -> Result<Value, Failure> {
             format!("the input is too large: over the maximum of {max} bytes"),
         ));
     }
-    let text = String::from_utf8(bytes)
-        .map_err(|e| Failure::rejected(ErrorKind::InvalidJson, format!("the input is not UTF-8: {e}")))?;
-    Ok(twindoc::parse_json(&text, limits)?)
+    String::from_utf8(bytes)
+        .map_err(|e| Failure::rejected(ErrorKind::InvalidJson, format!("the input is not UTF-8: {e}")))
 }
 
 fn twin_output(twin: &Twin, pretty: bool) -> Output {

@@ -343,6 +343,34 @@ fn value_rules_name_the_offending_path() {
 }
 
 #[test]
+fn an_integer_literal_past_64_bits_is_refused_in_the_order_of_the_body_rules() {
+    let huge = "18446744073709551616";
+    patch_new("tags", format!(r#"{{"c": {huge}}}"#).as_bytes(), &[]).rejected("IntegerOutOfRange", 400, 400004, "/c");
+    patch_new("tags", format!(r#"{{"a.b": 1, "c": {huge}}}"#).as_bytes(), &[]).rejected(
+        "InvalidKey",
+        400,
+        400004,
+        "/a.b",
+    );
+    patch_new("desired", format!(r#"{{"a": [null, -{huge}]}}"#).as_bytes(), &[]).rejected(
+        "NullInArray",
+        400,
+        400004,
+        "/a/0",
+    );
+    patch_new("desired", format!("[{huge}]").as_bytes(), &[]).rejected("NotAnObject", 400, 400004, "");
+    // An identity field of a twin-level body is ignored, however large.
+    let ignored = format!(r#"{{"version": {huge}, "tags": {{"x": 1}}}}"#);
+    assert_eq!(
+        patch_new("twin", ignored.as_bytes(), &[]).json()["tags"],
+        json!({"x": 1})
+    );
+    // With the limits off the literal is a float, as JSON text of it reads.
+    let lenient = patch_new("tags", format!(r#"{{"c": {huge}}}"#).as_bytes(), &["--no-limits"]).json();
+    assert_eq!(lenient["tags"]["c"], json!(18446744073709551616.0));
+}
+
+#[test]
 fn body_must_be_a_json_object() {
     patch_new("desired", b"[1, 2]", &[]).rejected("NotAnObject", 400, 400004, "");
     patch_new("desired", b"\"text\"", &[]).rejected("NotAnObject", 400, 400004, "");

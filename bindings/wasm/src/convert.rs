@@ -28,14 +28,15 @@ pub(crate) fn input(value: &JsValue, limits: &Limits) -> Result<Value, Error> {
     }
 }
 
-/// A write's body, as [`input`] reads a document, except that with the integer range on (S3)
-/// an integral number from 2^53 up to the 64-bit bounds becomes that exact integer, which the
-/// write's range rule then refuses in document order, as it refuses the same literal in JSON text
-/// (a violation before it is the error). Beyond 64 bits, or with the range off, it is refused
-/// here, as S10 says and as the text's parse does.
+/// A write's body: text as `parse_body_json` reads it (an integer literal past 64 bits left to
+/// the write's range rule), and a value as [`input`] reads it, except that with the integer
+/// range on (S3) an integral number at or past 2^53 (below 1e21) becomes the integer its
+/// `JSON.stringify` literal stands for in `parse_body_json` (the exact one up to the 64-bit
+/// bounds), which the write's range rule then refuses in document order, as for the text (a
+/// violation before it is the error). With the range off it is refused here, as S10 says.
 pub(crate) fn body_input(value: &JsValue, limits: &Limits) -> Result<Value, Error> {
     match text(value)? {
-        Some(text) => twindoc::parse_json(&text, limits),
+        Some(text) => twindoc::parse_body_json(&text, limits),
         None => walk(value, limits.integer_range()),
     }
 }
@@ -160,13 +161,16 @@ fn convert_number(number: f64, wide: bool) -> Result<Value, Failure> {
     }
     if number.fract() == 0.0 && number.abs() < 1e21 {
         // Every integral double above -2^63 and below 2^64 is an exact i64 or u64, and the
-        // integer literal JSON.stringify writes for it (its shortest digits, then zeros) is too:
-        // -2^63 itself is written -9223372036854776000, beyond 64 bits, which the text's parse
-        // refuses first, as is done here.
-        if wide && number > -9_223_372_036_854_775_808.0 && number < 18_446_744_073_709_551_616.0 {
-            return Ok(match number >= 0.0 {
-                true => Value::from(number as u64),
-                false => Value::from(number as i64),
+        // integer literal JSON.stringify writes for it (its shortest digits, then zeros) is too.
+        // Past them (-2^63 itself is written -9223372036854776000) the literal is beyond 64
+        // bits, and `parse_body_json` puts the 64-bit integer of its sign farthest from zero in
+        // its place: so does this.
+        if wide {
+            return Ok(match number {
+                n if n > -9_223_372_036_854_775_808.0 && n < 0.0 => Value::from(n as i64),
+                n if n < 0.0 => Value::from(i64::MIN),
+                n if n < 18_446_744_073_709_551_616.0 => Value::from(n as u64),
+                _ => Value::from(u64::MAX),
             });
         }
         if number.abs() >= EXACT_LIMIT {

@@ -378,7 +378,7 @@ impl JsTwin {
             let section = self::section(section)?;
             let later = later && !replace && section.is_some();
             let body = match body_text {
-                Some(text) => twindoc::parse_json(&text, &options.limits)?,
+                Some(text) => twindoc::parse_body_json(&text, &options.limits)?,
                 None => convert::body_input(&body, &options.limits)?,
             };
             let outcome = self.write(section, &body, &options, replace)?;

@@ -522,10 +522,10 @@ test("a handle write through the entry point answers as the engine's own glue do
   assert.ok(refused > 150 && refused < 650, `both kinds of write drawn (${refused} refused)`);
 });
 
-test("an integral number from 2^53 to the 64-bit bounds in a write's body fails as its JSON text does, in the rules' order", () => {
+test("an integral number at or past 2^53 in a write's body fails as its JSON text does, in the rules' order", () => {
   // JSON.stringify writes these as integer literals: the value and its text must answer alike,
-  // an earlier violation included (S10, S3). Beyond 64 bits both refuse the number first.
-  const numbers = [2 ** 52, 2 ** 53, 2 ** 60, 18446744073709549568, -(2 ** 63) + 1024, -(2 ** 63), -(2 ** 53), 2 ** 64, -(2 ** 63) - 4096];
+  // an earlier violation included (S10, S3), beyond 64 bits too.
+  const numbers = [2 ** 52, 2 ** 53, 2 ** 60, 18446744073709549568, -(2 ** 63) + 1024, -(2 ** 63), -(2 ** 53), 2 ** 64, -(2 ** 63) - 4096, 1e20, -9e20];
   for (const n of numbers) {
     const bodies = [{ "a.b": 1, c: n }, { c: n }, { a: [null], c: n }, [n], { a: { "b c": n } }, { a: "x".repeat(5000), c: n }];
     for (const body of bodies) {
