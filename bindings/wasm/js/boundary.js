@@ -8,9 +8,13 @@
 //   deeper than the walker allows) sends the value itself on, and the walker converts it or names
 //   the error and its path. `undefined` members are left out by both; `undefined` array elements
 //   are null in both.
-// - A write's outcome crosses as text: its numbers and etag, then the engine's JSON text of it,
-//   parsed when a member built on demand (the notification) is first read: an outcome whose
-//   notification nobody reads builds no JavaScript objects for it.
+// - A write's options are read here, each member once, and handed to the engine as they are
+//   (`Twin.__write`); options of a kind it does not pass on go to the glue's own method, whose
+//   reading of them names the error.
+// - A write's outcome crosses as text: its numbers and etag, then the engine's JSON text of the
+//   rest, parsed when a member built on demand (the notification, the events) is first read; a
+//   section patch whose body's text is kept here prints neither its notification nor its change
+//   event until they are read.
 //
 // scripts/build.mjs copies it into pkg-web/ as it is, and into pkg/ as CommonJS.
 
@@ -138,9 +142,10 @@ function settle(target, name, value) {
  * first read (the JSON text parsed then).
  *
  * A section patch whose body's text the entry point has (`later`: given as a string, or written
- * from a value) leaves its notification and change event out of the text: each is made by the engine when first read, from that text (the event
- * with the write's time and hub name, from the ids of the twin that made it, read once per
- * handle: `__eventIds`), so that an outcome nobody reads prints nothing.
+ * from a value) leaves its notification and change event out of the text: the engine makes each
+ * when first read, from that text (the event with the write's time and hub name and the ids of
+ * the twin that made it, read once per handle: `__eventIds`), so that an outcome nobody reads
+ * prints nothing.
  */
 function outcome(answer, later) {
   const first = answer.indexOf(" ");
@@ -177,8 +182,8 @@ function outcome(answer, later) {
 }
 
 /**
- * `Twin.prototype.patch` or `replace` (`replace` true): the body through `lean`, the options'
- * members read here and handed to the engine (`__write`) as they are; options it would have to
+ * `Twin.prototype.patch` or `replace` (`replace` true): the body's text written here (as `lean`
+ * does) and kept, the options' members read here and handed to the engine (`__write`) as they are; options it would have to
  * name an error in (a member of the wrong type, one that throws when read, options that are not
  * an object) go to the glue's own method, which reads them itself.
  */
