@@ -350,7 +350,7 @@ impl JsTwin {
     /// nothing. Hidden: not API.
     #[wasm_bindgen(js_name = __write, skip_typescript)]
     #[allow(clippy::too_many_arguments)]
-    pub fn write_read(
+    pub fn write_from_entry_point(
         &mut self,
         section: &str,
         body_text: Option<String>,
