@@ -62,8 +62,9 @@ fn parse(text: &str, limits: &Limits, body: bool) -> Result<Value, Error> {
                     "the integer literal is outside -2^52..2^52-1",
                 ));
             }
-            // (A literal that a later duplicate key replaced is not in the body.)
-            if let Some(slot) = value.pointer_mut(&path) {
+            // Where the literal landed it is a float; a later duplicate key may have put another
+            // value there, which stays.
+            if let Some(slot) = value.pointer_mut(&path).filter(|slot| slot.is_f64()) {
                 let negative = slot.as_f64().is_some_and(|n| n < 0.0);
                 let stand_in: serde_json::Number = if negative { i64::MIN.into() } else { u64::MAX.into() };
                 *slot = Value::Number(stand_in);
@@ -171,6 +172,9 @@ mod tests {
             body,
             serde_json::json!({"a": [1, u64::MAX, 1e20], "b~/": {"c": i64::MIN}, "d": "99999999999999999999", "e": u64::MAX})
         );
+        // A duplicate key's later value is the body's, and stays.
+        let duplicate = parse_body_json(r#"{"a": 100000000000000000000, "a": 1}"#, &Limits::azure());
+        assert_eq!(duplicate.expect("parses"), serde_json::json!({"a": 1}));
         let lenient = parse_body_json(text, &Limits::none()).expect("parses");
         assert_eq!(lenient["a"][1], serde_json::json!(1e20));
         assert_eq!(parse_json(text, &Limits::none()).expect("parses"), lenient);
