@@ -137,27 +137,22 @@ function bench(fixture) {
   }
 
   const n = patches.length;
+  /** The n `bodies` written in a row on a Twin handle, fresh for each run. */
+  const handleWrites = (bodies) => ({
+    setup: () => Twin.fromJSON(text),
+    run: (twin) => {
+      for (let i = 0; i < n; i++) twin.patch("desired", bodies[i], options());
+    },
+    teardown: (twin) => twin.free(),
+    perRun: n,
+  });
   // In memory: n distinct small patches in a row on one fresh state per run.
   const memory = summarize(
     measure({
-      wasmHandle: {
-        setup: () => Twin.fromJSON(text),
-        run: (twin) => {
-          for (let i = 0; i < n; i++) twin.patch("desired", patches[i], options());
-        },
-        teardown: (twin) => twin.free(),
-        perRun: n,
-      },
+      wasmHandle: handleWrites(patches),
       // The same writes with each body given as its JSON text: the handle write less the writing
       // of the body's text in JavaScript.
-      wasmHandleText: {
-        setup: () => Twin.fromJSON(text),
-        run: (twin) => {
-          for (let i = 0; i < n; i++) twin.patch("desired", patchTexts[i], options());
-        },
-        teardown: (twin) => twin.free(),
-        perRun: n,
-      },
+      wasmHandleText: handleWrites(patchTexts),
       jsMerge: {
         setup: () => ({ doc: deepCopy(desired), patches: deepCopy(patches) }),
         run: ({ doc, patches }) => {
